@@ -59,6 +59,7 @@ class Config:
     save_dir: str = 'logs'              # pretrained-model cache and results
     exp_name: str = 'unlearn'           # results go to save_dir/exp_name/<run id>/
     device: str = 'auto'                # auto, cpu, cuda or cuda:N
+    weights: str = 'auto'               # initial weights for models that can start pretrained (vitb16): auto, a file, or none
     seed: int = 0                       # seeds the manipulation, deletion set, initialisation and batches
 
 # %% ../nbs/00_core.ipynb #c66d7ba5

@@ -82,7 +82,7 @@ def build_model(cfg:Config, data:Data): # resolved config, dataset
     "A freshly initialised model for `cfg`, seeded by `cfg.seed`."
     torch.manual_seed(cfg.seed)
     s = data.spec
-    return make_model(cfg.model, cfg.num_classes, s.channels, s.image_size).to(data.device)
+    return make_model(cfg.model, cfg.num_classes, s.channels, s.image_size, weights=cfg.weights).to(data.device)
 
 def pretrained_model(cfg:Config, data:Data, manip:Manipulation, clean:bool=False): # config, data, manipulation, clean?
     "(model, training seconds, loaded from cache?) for the manipulated or the clean model."
@@ -108,7 +108,7 @@ def synchronize(device:torch.device, since:float): # device, a perf_counter read
     return time.perf_counter() - since
 
 # %% ../nbs/07_experiment.ipynb #3509e635
-LOCATION_KEYS = ('data_dir', 'save_dir', 'exp_name', 'device')
+LOCATION_KEYS = ('data_dir', 'save_dir', 'exp_name', 'device')  # where, not what: not part of the run id
 
 def run_id(cfg:Config): # resolved config
     "A stable id for the experiment `cfg` describes (paths and device excluded)."

@@ -4,6 +4,7 @@
 
 # %% ../nbs/03_models.ipynb #5d5f397a
 from __future__ import annotations
+import inspect
 import torch
 from torch import nn
 from .core import *
@@ -62,9 +63,12 @@ def resnet9(num_classes:int, channels:int=3, image_size:int=32, width:float=1.0)
 # %% ../nbs/03_models.ipynb #6fc0af67
 def make_model(name:str, # registered model name
                num_classes:int, channels:int, image_size:int, # the dataset's shape
+               weights:str='auto', # initial weights, for builders that accept them
                **kwargs): # builder options (e.g. width)
     "Build model `name` for the given shape."
-    return MODELS[lookup(MODELS, name, 'model')](num_classes, channels, image_size, **kwargs)
+    build = MODELS[lookup(MODELS, name, 'model')]
+    if 'weights' in inspect.signature(build).parameters: kwargs['weights'] = weights
+    return build(num_classes, channels, image_size, **kwargs)
 
 # %% ../nbs/03_models.ipynb #19ed0bfa
 def valid_ks(model:nn.Sequential): # a model built from blocks
