@@ -51,7 +51,7 @@ def resolve(cfg:Config): # the configuration as given
 
 # %% ../nbs/07_experiment.ipynb #eb1047f0
 PRETRAIN_KEYS = ('dataset', 'num_classes', 'model', 'dataset_method', 'forget_set_size', 'patch_size',
-                 'pretrain_iters', 'pretrain_lr', 'wd', 'batch_size', 'seed')
+                 'pretrain_iters', 'pretrain_lr', 'wd', 'batch_size', 'seed', 'weights')
 
 def pretrain_config(cfg:Config, clean:bool=False): # resolved config; the clean reference instead?
     "The options that determine a pretrained model."
