@@ -1,0 +1,79 @@
+"The grid runner with real papermill kernels on a real Dask LocalCluster (2 workers on loopback)."
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pandas as pd
+import pytest
+from conftest import CLI, run_cli
+
+def write_spec(path, name, axes, **base):
+    base = dict(dataset='digits', pretrain_iters=40, unlearn_iters=10, forget_set_size=40) | base
+    path.write_text(json.dumps(dict(name=name, description='test grid', base=base, axes=axes)))
+    return str(path)
+
+def results(root, name):
+    return sorted((Path(root) / name).glob('*/result.json'))
+
+def test_grid_runs_resumes_and_reports(tmp_path):
+    spec = write_spec(tmp_path / 'g.json', 'tiny', [[{'dataset_method': 'poisoning'}, {'dataset_method': 'labeltargeted'}],
+                      [{'deletion_fraction': 0.5}, {'deletion_fraction': 1.0}], [{'unlearn_method': 'CF'}, {'unlearn_method': 'SSD'}]])
+    code, out, err = run_cli('grid', spec, '--workers=2', f'--root={tmp_path}')
+    assert code == 0, err
+    assert 'grid tiny: 8 runs, 0 already done, 8 completed, 0 failed' in out
+    assert len(results(tmp_path, 'tiny')) == 8
+    assert all((p.parent / 'run.ipynb').exists() for p in results(tmp_path, 'tiny'))
+    # every pretraining configuration was trained once and shared: one manipulated and one clean model per manipulation
+    assert len(list((tmp_path / 'tiny' / 'pretrained').glob('*.pt'))) == 4
+    cached = [json.loads(p.read_text())['timings']['pretrain_cached'] for p in results(tmp_path, 'tiny')]
+    assert cached.count(False) == 2
+    code, out, err = run_cli('grid', spec, f'--root={tmp_path}')
+    assert code == 0 and '8 already done, 0 completed' in out
+    code, out, err = run_cli('report', spec, f'--root={tmp_path}')
+    assert code == 0, err
+    df = pd.read_csv(tmp_path / 'tiny' / 'results.csv')
+    assert len(df) == 8 and df.run_id.is_unique
+    for col in ('dataset_method', 'unlearn_method', 'deletion_fraction', 'seed', 'corrected_acc', 'retain_acc',
+                'attack_success_rate', 'manipulated_corrected_acc', 'clean_retain_acc', 'unlearn_seconds', 'overhead_seconds'):
+        assert col in df.columns, col
+    pngs = sorted((tmp_path / 'tiny').glob('figure_*.png'))
+    assert [p.name for p in pngs] == ['figure_digits_interclasslabelswap_40.png', 'figure_digits_poisoning_40.png']
+    assert all(p.stat().st_size > 10_000 for p in pngs)
+
+def test_failing_run_is_recorded_and_the_rest_complete(tmp_path):
+    spec = write_spec(tmp_path / 'g.json', 'failing', [[{'unlearn_method': 'CF', 'k': -1}, {'unlearn_method': 'CF', 'k': 7},
+                                                        {'unlearn_method': 'SSD'}]])
+    code, out, err = run_cli('grid', spec, '--workers=2', f'--root={tmp_path}')
+    assert code == 1
+    assert '2 completed, 1 failed' in out and 'k=7 is not valid for this model' in out
+    assert len(results(tmp_path, 'failing')) == 2
+    errors = list((tmp_path / 'failing').glob('*/error.json'))
+    assert len(errors) == 1 and 'k=7 is not valid' in json.loads(errors[0].read_text())['error']
+    assert (errors[0].parent / 'run.ipynb').exists()  # the executed notebook is kept
+
+def test_sigkilled_grid_resumes_with_nothing_lost_or_duplicated(tmp_path):
+    spec = write_spec(tmp_path / 'g.json', 'killed', [[{'seed': s} for s in range(3)], [{'deletion_fraction': f} for f in (0.25, 0.5, 1.0)],
+                      [{'unlearn_method': 'SSD'}]])
+    p = subprocess.Popen(CLI + ['grid', spec, '--workers=2', f'--root={tmp_path}'], start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while len(results(tmp_path, 'killed')) < 2 and time.time() < deadline: time.sleep(0.2)
+    os.killpg(p.pid, signal.SIGKILL)  # the runner, its Dask workers and their kernels, all at once
+    p.wait()
+    time.sleep(3)  # orphaned kernels notice their parent died and exit within a second
+    done_before = len(results(tmp_path, 'killed'))
+    assert 2 <= done_before < 9, done_before
+    code, out, err = run_cli('grid', spec, '--workers=2', f'--root={tmp_path}')
+    assert code == 0, err
+    assert f'{done_before} already done, {9 - done_before} completed, 0 failed' in out
+    ids = [json.loads(p.read_text())['run_id'] for p in results(tmp_path, 'killed')]
+    assert len(ids) == 9 and len(set(ids)) == 9
+    assert not list((tmp_path / 'killed').rglob('*.tmp'))
+
+def test_two_workers_needing_one_pretrained_model_train_it_once(tmp_path):
+    "Two runs with the same pretraining start together; the file lock makes one train and the other load."
+    spec = write_spec(tmp_path / 'g.json', 'shared', [[{'unlearn_method': 'CF'}, {'unlearn_method': 'SSD'}]], pretrain_iters=150)
+    code, out, err = run_cli('grid', spec, '--workers=2', f'--root={tmp_path}')
+    assert code == 0, err
+    timings = [json.loads(p.read_text())['timings'] for p in results(tmp_path, 'shared')]
+    assert sorted(t['pretrain_cached'] for t in timings) == [False, True]
+    assert sorted(t['clean_cached'] for t in timings) == [False, True]
+    assert len(list((tmp_path / 'shared' / 'pretrained').glob('*.pt'))) == 2
