@@ -16,7 +16,8 @@ $(STAMP): setup.py settings.ini constraints.txt
 install: $(STAMP)
 
 demo: install
-	$(BIN)/corrective-unlearning run --save_dir=logs --exp_name=demo
+	$(BIN)/corrective-unlearning grid demo --workers 2
+	$(BIN)/corrective-unlearning report demo
 
 # The notebooks are the source: exporting and cleaning them must not change any file.
 check-clean: install

@@ -149,7 +149,8 @@ def execute_run(run_dir:str, # the run's directory
     start = time.perf_counter()
     try:
         papermill.execute_notebook(str(run_notebook_path()), str(run_dir / 'run.ipynb'), parameters=params,
-                                   progress_bar=False, log_output=False, cwd=str(run_dir))
+                                   progress_bar=False, log_output=False, cwd=str(run_dir),
+                                   extra_arguments=['--IPKernelApp.log_level=ERROR'])  # no per-kernel start-up chatter
     except BaseException as e:
         err = getattr(e, 'ename', type(e).__name__) + ': ' + str(getattr(e, 'evalue', e))
         atomic_write_json(run_dir / 'error.json', dict(error=err, traceback=traceback.format_exc()[-4000:]))
