@@ -64,7 +64,7 @@ def cmd_grid(args):
         for r in runs: print(describe_run(r))
         print(f"{len(runs)} runs, {sum(r.status == 'done' for r in runs)} done")
         return
-    summary = run_grid(args.name, args.root, args.workers, args.scheduler)
+    summary = run_grid(args.name, args.root, args.workers, args.scheduler, fresh_kernels=args.fresh_kernels)
     print(summary)
     if summary.failed: raise SystemExit(1)
 
@@ -88,6 +88,7 @@ def build_parser():
     grid.add_argument('--scheduler', default=None, help='address of an existing Dask scheduler, e.g. tcp://host:8786')
     grid.add_argument('--dry-run', action='store_true', help='list the runs and their status without running them')
     grid.add_argument('--root', default='runs', help='directory holding runs/<grid>/ (default: runs)')
+    grid.add_argument('--fresh-kernels', action='store_true', help='start a new kernel for every run (default: one warm kernel per worker)')
     grid.set_defaults(func=cmd_grid)
     rep = sub.add_parser('report', help="write a grid's results.csv and figures")
     rep.add_argument('name', help='grid name or JSON spec file')

@@ -14,7 +14,8 @@ from .experiment import resolve, run_id
 # %% auto #0
 __all__ = ['GRIDS', 'FRACTIONS', 'SCRUB_ALPHAS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'PAPER_GRIDS', 'GridSpec', 'register_grid',
            'axis', 'to_config', 'grid_configs', 'method_axis', 'get_grid', 'grid_dir', 'run_status',
-           'run_notebook_path', 'execute_run', 'Run', 'plan', 'run_params', 'GridSummary', 'run_grid']
+           'run_notebook_path', 'shutdown_warm_kernel', 'execute_run', 'Run', 'plan', 'run_params', 'GridSummary',
+           'run_grid']
 
 # %% ../nbs/08_grid.ipynb #5d314ebd
 @dataclass
@@ -137,9 +138,25 @@ def run_notebook_path():
     "The packaged run notebook."
     return Path(str(resources.files('corrective_unlearning') / 'notebooks' / 'run.ipynb'))
 
+_WARM = {}  # this process's warm kernel manager
+
+def _kernel_manager(fresh:bool):
+    if fresh: return None  # papermill starts and stops a kernel of its own
+    from jupyter_client.manager import AsyncKernelManager
+    return _WARM.setdefault('km', AsyncKernelManager(kernel_name='python3'))
+
+def shutdown_warm_kernel():
+    "Stop this process's warm kernel, if any."
+    km = _WARM.pop('km', None)
+    if km is not None and km.has_kernel:
+        import asyncio
+        try: asyncio.run(km.shutdown_kernel(now=True))
+        except Exception: pass  # already gone: nothing to stop
+
 def execute_run(run_dir:str, # the run's directory
                 params:dict, # notebook parameters: Config options and out_dir
-                threads:int=1): # CPU threads for the kernel
+                threads:int=1, # CPU threads for the kernel
+                fresh_kernel:bool=False): # start a new kernel for this run instead of the worker's warm one
     "Execute the run notebook for one configuration; return a status dict (never raises)."
     import papermill
     run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
@@ -149,15 +166,16 @@ def execute_run(run_dir:str, # the run's directory
     start = time.perf_counter()
     try:
         papermill.execute_notebook(str(run_notebook_path()), str(run_dir / 'run.ipynb'), parameters=params,
-                                   progress_bar=False, log_output=False, cwd=str(run_dir),
+                                   progress_bar=False, log_output=False, cwd=str(run_dir.parent), km=_kernel_manager(fresh_kernel),
                                    extra_arguments=['--IPKernelApp.log_level=ERROR'])  # no per-kernel start-up chatter
     except BaseException as e:
         err = getattr(e, 'ename', type(e).__name__) + ': ' + str(getattr(e, 'evalue', e))
         atomic_write_json(run_dir / 'error.json', dict(error=err, traceback=traceback.format_exc()[-4000:]))
+        shutdown_warm_kernel()  # never carry a broken kernel into the next run
         if not isinstance(e, Exception): raise
         return dict(status='failed', error=err, run_dir=str(run_dir))
     seconds = time.perf_counter() - start
-    atomic_write_json(run_dir / 'runner.json', dict(wall_seconds=seconds, pid=os.getpid()))
+    atomic_write_json(run_dir / 'runner.json', dict(wall_seconds=seconds, pid=os.getpid(), fresh_kernel=fresh_kernel))
     return dict(status='done', seconds=seconds, run_dir=str(run_dir))
 
 # %% ../nbs/08_grid.ipynb #d50ccd4d
@@ -208,7 +226,8 @@ def run_grid(name:str, # grid name or JSON spec path
              root='runs', # runs root directory
              workers:int|None=None, # local worker processes (default: CPU cores)
              scheduler:str|None=None, # address of an existing Dask scheduler instead of a local cluster
-             progress:bool=True): # show a progress bar
+             progress:bool=True, # show a progress bar
+             fresh_kernels:bool=False): # a new kernel per run instead of one warm kernel per worker
     "Run every run of grid `name` that is not done yet; return a `GridSummary`."
     from dask.distributed import Client, LocalCluster, as_completed
     spec, start = get_grid(name), time.perf_counter()
@@ -223,8 +242,8 @@ def run_grid(name:str, # grid name or JSON spec path
                                                   dashboard_address=None, silence_logs=40)
     threads = max(1, cores // workers)
     with Client(scheduler or cluster) as client:
-        futures = [client.submit(execute_run, str(r.run_dir), run_params(r), threads, key=f'run-{spec.name}-{r.run_id}', pure=False)
-                   for r in todo]
+        futures = [client.submit(execute_run, str(r.run_dir), run_params(r), threads, fresh_kernels,
+                                 key=f'run-{spec.name}-{r.run_id}', pure=False) for r in todo]
         bar = _progress(len(todo), spec.name) if progress else None
         n_workers = max(1, len(client.scheduler_info()['workers']))
         for fut in as_completed(futures):
@@ -236,6 +255,7 @@ def run_grid(name:str, # grid name or JSON spec path
                 bar.set_postfix(done=summary.done, running=min(n_workers, left), failed=len(summary.failed), left=left)
                 bar.update()
         if bar is not None: bar.close()
+        client.run(shutdown_warm_kernel)
     if cluster is not None: cluster.close()
     summary.seconds = time.perf_counter() - start
     return summary

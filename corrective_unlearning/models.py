@@ -44,7 +44,7 @@ def register_model(name:str): # registry name, as on the command line
 @register_model('smallcnn')
 def smallcnn(num_classes:int, channels:int=1, image_size:int=8, width:int=16): # classes, input channels and size, base width
     "A three-layer CNN for small images (k in 1, 2, 3)."
-    w = width
+    w = int(width)
     return nn.Sequential(block(*conv_bn(channels, w)), block(*conv_bn(w, 2 * w, pool=True)),
                          block(*conv_bn(2 * w, 4 * w, pool=True)), block(*head(4 * w, num_classes)))
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_training.ipynb #35d49b56
 from __future__ import annotations
-import contextlib
+import contextlib, os
 from typing import Callable
 import torch
 import torch.nn.functional as F
@@ -52,19 +52,25 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
         k:int=-1, # train only the last k layers (-1: all)
         loss_fn:Callable|None=None, # loss_fn(model, x, y, idx) -> loss; default cross-entropy
         batches=None, # an iterator of index batches, instead of shuffling `idx`
+        compile:bool|None=None, # torch.compile the model (default: env CORRECTIVE_UNLEARNING_COMPILE=1)
         desc:str='train'): # progress-bar label
     "Train `model` in place with SGD and the paper's schedule; return it in evaluation mode."
+    cuda = data.device.type == 'cuda'
+    if cuda: model = model.to(memory_format=torch.channels_last)
     params = freeze_front(model, k)
     opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
     gen = torch.Generator(data.device).manual_seed(seed)
     batches = batches or index_batches(idx.to(data.device), batch_size, gen)
+    if compile is None: compile = os.environ.get('CORRECTIVE_UNLEARNING_COMPILE') == '1'
+    net = torch.compile(model) if compile else model
     front_eval(model.train(), k)
     for step in tqdm(range(iters), desc=desc, leave=False, disable=None):
         for group in opt.param_groups: group['lr'] = lr * lr_factor(step, iters)
         b = next(batches)
         x, y = manipulated_batch(data, manip, b, augment=True, gen=gen)
+        if cuda: x = x.contiguous(memory_format=torch.channels_last)
         with autocast(data.device):
-            loss = loss_fn(model, x, y, b) if loss_fn else F.cross_entropy(model(x), y)
+            loss = loss_fn(net, x, y, b) if loss_fn else F.cross_entropy(net(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

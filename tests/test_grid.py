@@ -77,3 +77,15 @@ def test_two_workers_needing_one_pretrained_model_train_it_once(tmp_path):
     assert sorted(t['pretrain_cached'] for t in timings) == [False, True]
     assert sorted(t['clean_cached'] for t in timings) == [False, True]
     assert len(list((tmp_path / 'shared' / 'pretrained').glob('*.pt'))) == 2
+
+def test_warm_kernels_give_the_same_results_as_fresh_ones(tmp_path):
+    spec = write_spec(tmp_path / 'g.json', 'warm', [[{'unlearn_method': m} for m in ('SCRUB', 'BadT', 'SSD', 'EU')]])
+    metrics = {}
+    for mode in ('warm', 'fresh'):
+        code, out, err = run_cli('grid', spec, '--workers=1', f'--root={tmp_path / mode}', *(['--fresh-kernels'] if mode == 'fresh' else []))
+        assert code == 0, err
+        metrics[mode] = {json.loads(p.read_text())['run_id']: {k: v for k, v in json.loads(p.read_text())['metrics'].items() if k != 'unlearn_seconds'}
+                         for p in results(tmp_path / mode, 'warm')}
+    assert len(metrics['warm']) == 4 and metrics['warm'] == metrics['fresh']
+    flags = [json.loads(p.read_text())['fresh_kernel'] for p in (tmp_path / 'fresh' / 'warm').glob('*/runner.json')]
+    assert flags == [True] * 4
