@@ -42,6 +42,7 @@ def fail(message:str): # the one-line error
 def cmd_run(args):
     "Run one experiment and print its summary."
     from corrective_unlearning.experiment import run_experiment, format_summary
+    load_plugins(args.plugins)
     cfg = config_from_args(args)
     result = run_experiment(cfg, out_dir=args.out)
     print(format_summary(result))
@@ -81,6 +82,7 @@ def build_parser():
     sub = p.add_subparsers(dest='command', required=True, parser_class=OneLineParser)
     run = add_config_flags(sub.add_parser('run', help='run one experiment (upstream flags)'))
     run.add_argument('--out', default=None, help='directory for result.json (default: SAVE_DIR/EXP_NAME/<run id>)')
+    run.add_argument('--plugins', default='', help='comma-separated Python files or modules to import first (your own methods, datasets, ...)')
     run.set_defaults(func=cmd_run)
     grid = sub.add_parser('grid', help='run a grid of experiments through papermill on Dask')
     grid.add_argument('name', help='a registered grid (demo, digits-full, cifar10-poisoning, ...) or a JSON spec file')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a841cabd
 from __future__ import annotations
-import dataclasses, hashlib, json, os, random, tempfile
+import dataclasses, hashlib, importlib, importlib.util, json, os, random, sys, tempfile
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -12,7 +12,7 @@ import torch
 
 # %% auto #0
 __all__ = ['MANIPULATION_ALIASES', 'METHOD_ALIASES', 'CUError', 'lookup', 'Config', 'config_hash', 'seed_everything',
-           'get_device', 'atomic_write_bytes', 'atomic_write_json']
+           'get_device', 'atomic_write_bytes', 'atomic_write_json', 'load_plugins']
 
 # %% ../nbs/00_core.ipynb #ba3b54ff
 class CUError(ValueError):
@@ -103,3 +103,22 @@ def atomic_write_bytes(path, # destination
 def atomic_write_json(path, obj): # destination, JSON-serialisable object
     "Write `obj` as indented JSON to `path` atomically."
     return atomic_write_bytes(path, (json.dumps(obj, indent=2, default=str) + '\n').encode())
+
+# %% ../nbs/00_core.ipynb #ac5116c0
+def load_plugins(plugins): # Python file paths or module names: a list, or one comma-separated string
+    "Import each plugin (once per process) so that what it registers is available."
+    if isinstance(plugins, str): plugins = [p for p in plugins.split(',') if p.strip()]
+    for p in plugins:
+        p = p.strip()
+        if p.endswith('.py'):
+            path = Path(p).resolve()
+            if not path.exists(): raise CUError(f"plugin file {p} does not exist")
+            name = f'cu_plugin_{config_hash(str(path), 8)}'
+            if name in sys.modules: continue
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec); sys.modules[name] = module
+            try: spec.loader.exec_module(module)
+            except BaseException: del sys.modules[name]; raise
+        else:
+            try: importlib.import_module(p)
+            except ModuleNotFoundError as e: raise CUError(f"plugin module {p} cannot be imported ({e}); give a .py file path or an installed module") from None

@@ -25,6 +25,7 @@ class GridSpec:
     description: str         # one line for listings
     base: dict               # Config options shared by every run
     axes: list               # list of axes; an axis is a list of dicts of Config options (plus deletion_fraction)
+    plugins: list = field(default_factory=list) # Python files or modules registering methods, datasets, ... (see load_plugins)
 
 GRIDS: dict[str, GridSpec] = {}
 
@@ -120,7 +121,7 @@ def get_grid(name:str): # a registered grid name or a path to a JSON spec
         except json.JSONDecodeError as e: raise CUError(f"grid spec file {name} is not valid JSON ({e})") from None
         missing = {'name', 'base', 'axes'} - set(d)
         if missing: raise CUError(f"grid spec file {name} lacks {', '.join(sorted(missing))}; it needs name, base and axes")
-        return GridSpec(d['name'], d.get('description', ''), d['base'], d['axes'])
+        return GridSpec(d['name'], d.get('description', ''), d['base'], d['axes'], d.get('plugins', []))
     return GRIDS[lookup(GRIDS, name, 'grid')]
 
 # %% ../nbs/08_grid.ipynb #7d4e6de2
@@ -189,6 +190,7 @@ class Run:
 
 def plan(spec:GridSpec, root='runs'): # grid, runs root
     "Every run of `spec` with its directory and status."
+    load_plugins(spec.plugins)
     gdir = grid_dir(spec, root).resolve()
     runs = []
     for cfg in grid_configs(spec):
@@ -197,9 +199,9 @@ def plan(spec:GridSpec, root='runs'): # grid, runs root
         runs.append(Run(rid, cfg, gdir / rid, run_status(gdir / rid, rid)))
     return runs
 
-def run_params(run:Run): # a planned run
+def run_params(run:Run, plugins=()): # a planned run, its grid's plugins
     "Papermill parameters for `run`."
-    return asdict(run.config) | dict(out_dir=str(run.run_dir))
+    return asdict(run.config) | dict(out_dir=str(run.run_dir), plugins=','.join(str(Path(p).resolve()) if p.endswith('.py') else p for p in plugins))
 
 # %% ../nbs/08_grid.ipynb #4d69a895
 @dataclass
@@ -242,7 +244,7 @@ def run_grid(name:str, # grid name or JSON spec path
                                                   dashboard_address=None, silence_logs=40)
     threads = max(1, cores // workers)
     with Client(scheduler or cluster) as client:
-        futures = [client.submit(execute_run, str(r.run_dir), run_params(r), threads, fresh_kernels,
+        futures = [client.submit(execute_run, str(r.run_dir), run_params(r, spec.plugins), threads, fresh_kernels,
                                  key=f'run-{spec.name}-{r.run_id}', pure=False) for r in todo]
         bar = _progress(len(todo), spec.name) if progress else None
         n_workers = max(1, len(client.scheduler_info()['workers']))
