@@ -150,9 +150,11 @@ def shutdown_warm_kernel():
     "Stop this process's warm kernel, if any."
     km = _WARM.pop('km', None)
     if km is not None and km.has_kernel:
-        import asyncio
-        try: asyncio.run(km.shutdown_kernel(now=True))
-        except Exception: pass  # already gone: nothing to stop
+        import asyncio, threading
+        def stop():  # a thread of its own: the caller may be inside a running event loop (Dask's client.run is)
+            try: asyncio.run(km.shutdown_kernel(now=True))
+            except Exception: pass  # already gone: nothing to stop
+        t = threading.Thread(target=stop); t.start(); t.join()
 
 def execute_run(run_dir:str, # the run's directory
                 params:dict, # notebook parameters: Config options and out_dir
