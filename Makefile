@@ -29,10 +29,37 @@ check-clean: install
 test-nbs: install
 	$(BIN)/nbdev_test --n_workers 2 --flags slow
 
-test-py: install
-	$(BIN)/python -m pytest -q -n 2 tests
+test-py: install chromium fashion-data
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 test: check-clean test-nbs test-py
 
 clean:
 	rm -rf logs _docs _proc
+
+# Docs without Quarto: tools/docs.py runs nbdev's processing (the show_doc API docs included) and renders every
+# page into _docs/; tests/test_docs.py builds it again and opens every page in headless Chromium.
+# README.md is written from nbs/index.ipynb by tools/readme.py (tests/test_readme.py fails when it is stale).
+.PHONY: docs chromium readme fashion-data
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Real Fashion-MNIST files from Debian (the dataset tests use them when present); skipped where apt cannot run.
+fashion-data:
+	@[ -d /usr/share/datasets/fashion-mnist ] || ($(SUDO) apt-get install -y dataset-fashion-mnist >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update >/dev/null && $(SUDO) apt-get install -y dataset-fashion-mnist >/dev/null)) || \
+	  echo "could not install dataset-fashion-mnist; its real-file tests will use tiny files only"
+
+chromium:
+	@command -v chromium >/dev/null || command -v google-chrome >/dev/null || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+
+docs: install chromium
+	$(BIN)/python tools/docs.py
+
+readme: install
+	$(BIN)/python tools/readme.py
+
+# JupyterLab on 127.0.0.1 with the project's kernel (registered inside .venv), no browser.
+lab: install
+	$(BIN)/python -m ipykernel install --sys-prefix --name corrective_unlearning --display-name "Python (corrective_unlearning)"
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $$([ "$$(id -u)" = 0 ] && echo --allow-root)

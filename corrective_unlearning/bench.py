@@ -13,6 +13,7 @@ from .data import *
 from .manipulations import no_manipulation
 from .models import make_model
 from .training import fit
+from . import datasets, paper_models  # registers the paper's datasets and models
 
 # %% auto #0
 __all__ = ['hardware', 'sync', 'synthetic_data', 'our_throughput', 'PILDataset', 'upstream_throughput', 'compare',
@@ -27,7 +28,8 @@ def hardware():
     gpu = f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ''
     return f'{cpu} ({os.cpu_count()} cores){gpu}, torch {torch.__version__}'
 
-def sync(device):
+def sync(device): # a torch device or its name
+    "Wait for the device's queued work (CUDA); nothing elsewhere."
     if torch.device(device).type == 'cuda': torch.cuda.synchronize()
 
 def synthetic_data(spec:DatasetSpec, # shape, normalisation and augmentation to mimic
@@ -43,7 +45,13 @@ def synthetic_data(spec:DatasetSpec, # shape, normalisation and augmentation to 
     return Data(spec, x.to(dev), y.to(dev), x[:1000].to(dev), y[:1000].to(dev), stat(spec.mean), stat(spec.std))
 
 # %% ../nbs/12_bench.ipynb #50cc451f
-def our_throughput(data:Data, model:str, batch_size:int, steps:int, warmup:int, compile:bool=False, **model_kw):
+def our_throughput(data:Data, # in-memory dataset on the training device
+                   model:str, # registered model name
+                   batch_size:int, # samples per step
+                   steps:int, # timed steps
+                   warmup:int, # untimed steps first
+                   compile:bool=False, # torch.compile the model
+                   **model_kw): # model options, e.g. width
     "Training images/s of `fit` on in-memory data."
     s = data.spec
     net = make_model(model, s.num_classes, s.channels, s.image_size, weights='none', **model_kw).to(data.device)
@@ -57,7 +65,10 @@ def our_throughput(data:Data, model:str, batch_size:int, steps:int, warmup:int, 
 # %% ../nbs/12_bench.ipynb #f2444128
 class PILDataset(torch.utils.data.Dataset):
     "uint8 tensors served one PIL image at a time through torchvision transforms, as torchvision datasets do."
-    def __init__(self, x, y, transform): self.x, self.y, self.transform = x.cpu().numpy(), y.cpu().numpy(), transform
+    def __init__(self, x, # uint8 images, N x C x H x W
+                 y, # labels
+                 transform): # torchvision transform of one PIL image
+        self.x, self.y, self.transform = x.cpu().numpy(), y.cpu().numpy(), transform
     def __len__(self): return len(self.y)
     def __getitem__(self, i):
         from PIL import Image
@@ -65,7 +76,13 @@ class PILDataset(torch.utils.data.Dataset):
         img = Image.fromarray(img[:, :, 0] if img.shape[2] == 1 else img)
         return self.transform(img), int(self.y[i])
 
-def upstream_throughput(data:Data, model:str, batch_size:int, steps:int, warmup:int, workers:int=2, **model_kw):
+def upstream_throughput(data:Data, # the same data, served through PIL and a DataLoader
+                        model:str, # registered model name
+                        batch_size:int, # samples per step
+                        steps:int, # timed steps
+                        warmup:int, # untimed steps first
+                        workers:int=2, # DataLoader worker processes
+                        **model_kw): # model options, e.g. width
     "Training images/s of a per-sample torchvision pipeline with a DataLoader, as upstream trained."
     import torchvision.transforms as T
     s, dev = data.spec, data.device
@@ -98,7 +115,8 @@ def upstream_throughput(data:Data, model:str, batch_size:int, steps:int, warmup:
 def compare(dataset:str='FashionMNIST', # registered dataset whose shape and augmentation are used
             model:str|None=None, # model (default: the dataset's)
             batch_size:int|None=None, # batch size (default: the dataset's)
-            steps:int=50, warmup:int=10, # timed and warm-up steps per measurement
+            steps:int=50, # timed steps per measurement
+            warmup:int=10, # warm-up steps per measurement
             repeats:int=3, # alternating measurements of each path
             workers:int=2, # DataLoader workers of the upstream-style pipeline
             device:str='auto', # where to train
@@ -123,14 +141,15 @@ def compare(dataset:str='FashionMNIST', # registered dataset whose shape and aug
                 hardware=hardware(), ours=o, upstream=u, ratio=o / u, repeats=repeats, steps=steps, workers=workers,
                 compile=compile, all_ours=ours, all_upstream=theirs)
 
-def format_comparison(r:dict): # compare()'s result
+def format_comparison(r:dict): # what compare() returned
     "The comparison as text."
     return (f"{r['model']} on {r['dataset']} ({r['data']} data), batch {r['batch_size']}, {r['device']}: "
             f"ours {r['ours']:,.0f} img/s, upstream-style {r['upstream']:,.0f} img/s ({r['workers']} loader workers): "
             f"{r['ratio']:.2f}x  [median of {r['repeats']}, {r['steps']} timed steps each; {r['hardware']}]")
 
 # %% ../nbs/12_bench.ipynb #18e30116
-def time_experiment(repeats:int=5, **options): # runs, Config options
+def time_experiment(repeats:int=5, # runs, each from an empty cache
+                    **options): # Config options
     "Median wall seconds of `run_experiment` from an empty cache, and the last result."
     from corrective_unlearning.experiment import run_experiment
     times, result = [], None
@@ -142,7 +161,7 @@ def time_experiment(repeats:int=5, **options): # runs, Config options
     return statistics.median(times), times, result
 
 # %% ../nbs/12_bench.ipynb #217827bc
-def main(argv=None):
+def main(argv=None): # arguments (default: sys.argv[1:])
     "Command line: `python -m corrective_unlearning.bench [throughput options] [--experiment]`."
     p = argparse.ArgumentParser(prog='python -m corrective_unlearning.bench', description=__doc__)
     p.add_argument('--dataset', default='FashionMNIST'); p.add_argument('--model', default=None)

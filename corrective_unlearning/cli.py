@@ -39,7 +39,7 @@ def fail(message:str): # the one-line error
     raise SystemExit(2)
 
 # %% ../nbs/10_cli.ipynb #4ea08790
-def cmd_run(args):
+def cmd_run(args): # parsed `run` arguments
     "Run one experiment and print its summary."
     from corrective_unlearning.experiment import run_experiment, format_summary
     load_plugins(args.plugins)
@@ -57,7 +57,7 @@ def describe_run(run): # a planned grid run
     return (f'{run.run_id}  {run.status:<6} {c.dataset} {c.model} {c.dataset_method} |S_m|={c.forget_set_size} '
             f'|S_f|={c.deletion_size} seed={c.seed} {c.unlearn_method} {extra.get(c.unlearn_method, "")}').rstrip()
 
-def cmd_grid(args):
+def cmd_grid(args): # parsed `grid` arguments
     "Run (or with --dry-run, list) a grid."
     from corrective_unlearning.grid import get_grid, plan, run_grid
     if args.dry_run:
@@ -69,7 +69,7 @@ def cmd_grid(args):
     print(summary)
     if summary.failed: raise SystemExit(1)
 
-def cmd_report(args):
+def cmd_report(args): # parsed `report` arguments
     "Collect a grid's results into results.csv and its figures."
     from corrective_unlearning.report import write_report, collect, summary_table
     paths = write_report(args.name, args.root, args.margin)

@@ -100,7 +100,8 @@ def atomic_write_bytes(path, # destination
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-def atomic_write_json(path, obj): # destination, JSON-serialisable object
+def atomic_write_json(path, # destination
+                      obj): # JSON-serialisable object
     "Write `obj` as indented JSON to `path` atomically."
     return atomic_write_bytes(path, (json.dumps(obj, indent=2, default=str) + '\n').encode())
 

@@ -19,6 +19,7 @@ from .models import *
 from .training import *
 from .metrics import *
 from .methods import *
+from . import datasets, paper_models  # registers the paper's datasets and models
 
 # %% auto #0
 __all__ = ['PAPER_DEFAULTS', 'PRETRAIN_KEYS', 'LOCATION_KEYS', 'SUMMARY_METRICS', 'resolve', 'pretrain_config', 'checkpoint_path',
@@ -53,16 +54,19 @@ def resolve(cfg:Config): # the configuration as given
 PRETRAIN_KEYS = ('dataset', 'num_classes', 'model', 'dataset_method', 'forget_set_size', 'patch_size',
                  'pretrain_iters', 'pretrain_lr', 'wd', 'batch_size', 'seed', 'weights')
 
-def pretrain_config(cfg:Config, clean:bool=False): # resolved config; the clean reference instead?
+def pretrain_config(cfg:Config, # resolved config
+                    clean:bool=False): # the clean reference model instead of the manipulated one
     "The options that determine a pretrained model."
     return {k: getattr(cfg, k) for k in PRETRAIN_KEYS} | dict(clean=clean)
 
-def checkpoint_path(cfg:Config, clean:bool=False): # resolved config; clean reference?
+def checkpoint_path(cfg:Config, # resolved config
+                    clean:bool=False): # the clean reference model instead of the manipulated one
     "Where the pretrained (or clean) model for `cfg` is cached."
     kind = 'clean' if clean else 'manipulated'
     return Path(cfg.save_dir) / 'pretrained' / f'{cfg.dataset}_{cfg.model}_{kind}_{config_hash(pretrain_config(cfg, clean))}.pt'
 
-def save_checkpoint(path, state:dict): # destination, what to save
+def save_checkpoint(path, # destination
+                    state:dict): # what to save
     "Save `state` atomically with a SHA-256 digest appended."
     buf = io.BytesIO(); torch.save(state, buf)
     body = buf.getvalue()
@@ -78,13 +82,17 @@ def load_checkpoint(path): # a file written by save_checkpoint
     return torch.load(io.BytesIO(body), map_location='cpu', weights_only=True)
 
 # %% ../nbs/07_experiment.ipynb #8cac2462
-def build_model(cfg:Config, data:Data): # resolved config, dataset
+def build_model(cfg:Config, # resolved config
+                data:Data): # the dataset (shape and device)
     "A freshly initialised model for `cfg`, seeded by `cfg.seed`."
     torch.manual_seed(cfg.seed)
     s = data.spec
     return make_model(cfg.model, cfg.num_classes, s.channels, s.image_size, weights=cfg.weights).to(data.device)
 
-def pretrained_model(cfg:Config, data:Data, manip:Manipulation, clean:bool=False): # config, data, manipulation, clean?
+def pretrained_model(cfg:Config, # resolved config
+                     data:Data, # the dataset
+                     manip:Manipulation, # the manipulated training set
+                     clean:bool=False): # the clean model (trained without S_m) instead
     "(model, training seconds, loaded from cache?) for the manipulated or the clean model."
     path = checkpoint_path(cfg, clean)
     model = build_model(cfg, data)
@@ -102,7 +110,8 @@ def pretrained_model(cfg:Config, data:Data, manip:Manipulation, clean:bool=False
         save_checkpoint(path, dict(model=model.state_dict(), config=pretrain_config(cfg, clean)))
     return model, seconds, False
 
-def synchronize(device:torch.device, since:float): # device, a perf_counter reading
+def synchronize(device:torch.device, # the device whose queued work to wait for
+                since:float): # a time.perf_counter() reading
     "Wall-clock seconds since `since`, after waiting for queued CUDA work."
     if device.type == 'cuda': torch.cuda.synchronize(device)
     return time.perf_counter() - since

@@ -34,7 +34,8 @@ def register_grid(spec:GridSpec): # the grid to add
     GRIDS[spec.name] = spec
     return spec
 
-def axis(name:str, values:list): # option name, its values
+def axis(name:str, # option name (a Config field or deletion_fraction)
+         values:list): # its values
     "An axis that sweeps one option."
     return [{name: v} for v in values]
 
@@ -101,7 +102,7 @@ def _paper_grid(name, dataset, method, sizes, model, pretrain_iters, description
         [axis('forget_set_size', sizes), axis('deletion_fraction', FRACTIONS),
          method_axis(1000, pretrain_iters, ks=(2, 4) if model == 'resnet9' else (9, 17))]))
 
-# %% ../nbs/08_grid.ipynb #e62a11d6
+# %% ../nbs/08_grid.ipynb #af7c3f14
 PAPER_GRIDS = [
     ('cifar10-poisoning', 'CIFAR10', 'poisoning', [100, 500, 1000], 'resnet9', 4000, 'CIFAR10 ResNet-9 poisoning (paper sizes)'),
     ('cifar10-interclass', 'CIFAR10', 'interclasslabelswap', [500, 2500, 5000], 'resnet9', 4000, 'CIFAR10 ResNet-9 cat/dog interclass confusion'),
@@ -111,7 +112,7 @@ PAPER_GRIDS = [
 ]
 for g in PAPER_GRIDS: _paper_grid(*g)
 
-# %% ../nbs/08_grid.ipynb #2b1fceb5
+# %% ../nbs/08_grid.ipynb #909e688c
 def get_grid(name:str): # a registered grid name or a path to a JSON spec
     "The `GridSpec` named `name`, or read from the JSON file `name`."
     if name.endswith('.json'):
@@ -124,17 +125,21 @@ def get_grid(name:str): # a registered grid name or a path to a JSON spec
         return GridSpec(d['name'], d.get('description', ''), d['base'], d['axes'], d.get('plugins', []))
     return GRIDS[lookup(GRIDS, name, 'grid')]
 
-# %% ../nbs/08_grid.ipynb #7d4e6de2
-def grid_dir(spec:GridSpec, root='runs'): return Path(root) / spec.name
+# %% ../nbs/08_grid.ipynb #7ad6e1f4
+def grid_dir(spec:GridSpec, # the grid
+             root='runs'): # runs root directory
+    "Where the grid's runs, cache and report live."
+    return Path(root) / spec.name
 
-def run_status(run_dir:Path, rid:str): # the run's directory, its id
+def run_status(run_dir:Path, # the run's directory
+               rid:str): # its run id
     "done, failed or todo."
     try:
         if json.loads((run_dir / 'result.json').read_text())['run_id'] == rid: return 'done'
     except (OSError, ValueError, KeyError): pass
     return 'failed' if (run_dir / 'error.json').exists() else 'todo'
 
-# %% ../nbs/08_grid.ipynb #e1c61242
+# %% ../nbs/08_grid.ipynb #896c3736
 def run_notebook_path():
     "The packaged run notebook."
     return Path(str(resources.files('corrective_unlearning') / 'notebooks' / 'run.ipynb'))
@@ -181,16 +186,17 @@ def execute_run(run_dir:str, # the run's directory
     atomic_write_json(run_dir / 'runner.json', dict(wall_seconds=seconds, pid=os.getpid(), fresh_kernel=fresh_kernel))
     return dict(status='done', seconds=seconds, run_dir=str(run_dir))
 
-# %% ../nbs/08_grid.ipynb #d50ccd4d
+# %% ../nbs/08_grid.ipynb #9c7394e4
 @dataclass
 class Run:
     "One run of a grid."
-    run_id: str
-    config: Config
-    run_dir: Path
-    status: str
+    run_id: str      # hash of the configuration
+    config: Config   # resolved configuration, paths absolute
+    run_dir: Path    # runs/<grid>/<run id>
+    status: str      # done, failed or todo
 
-def plan(spec:GridSpec, root='runs'): # grid, runs root
+def plan(spec:GridSpec, # the grid
+         root='runs'): # runs root directory
     "Every run of `spec` with its directory and status."
     load_plugins(spec.plugins)
     gdir = grid_dir(spec, root).resolve()
@@ -201,15 +207,16 @@ def plan(spec:GridSpec, root='runs'): # grid, runs root
         runs.append(Run(rid, cfg, gdir / rid, run_status(gdir / rid, rid)))
     return runs
 
-def run_params(run:Run, plugins=()): # a planned run, its grid's plugins
+def run_params(run:Run, # a planned run
+               plugins=()): # its grid's plugins
     "Papermill parameters for `run`."
     return asdict(run.config) | dict(out_dir=str(run.run_dir), plugins=','.join(str(Path(p).resolve()) if p.endswith('.py') else p for p in plugins))
 
-# %% ../nbs/08_grid.ipynb #4d69a895
+# %% ../nbs/08_grid.ipynb #ba69adec
 @dataclass
 class GridSummary:
     "What a grid run did."
-    grid: str
+    grid: str         # grid name
     total: int        # runs in the grid
     skipped: int      # already done before this call
     done: int         # completed by this call

@@ -16,7 +16,8 @@ __all__ = ['HYPERPARAMETERS', 'PROBLEM', 'COLORS', 'result_row', 'collect', 'sel
            'write_report', 'summary_table']
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
-def result_row(result:dict, runner:dict|None=None): # a result.json, its runner.json
+def result_row(result:dict, # a parsed result.json
+               runner:dict|None=None): # its parsed runner.json, if any
     "One flat table row for a run."
     c = result['config']
     row = dict(run_id=result['run_id']) | c | dict(deletion_fraction=c['deletion_size'] / c['forget_set_size'])
@@ -28,7 +29,8 @@ def result_row(result:dict, runner:dict|None=None): # a result.json, its runner.
         row['overhead_seconds'] = runner['wall_seconds'] - result['timings']['total_seconds']
     return row
 
-def collect(name:str, root='runs'): # grid name (or spec path), runs root
+def collect(name:str, # grid name or JSON spec path
+            root='runs'): # runs root directory
     "A DataFrame with one row per complete run of the grid."
     rows = []
     for p in sorted(grid_dir(get_grid(name), root).glob('*/result.json')):
@@ -38,7 +40,7 @@ def collect(name:str, root='runs'): # grid name (or spec path), runs root
         rows.append(result_row(result, json.loads(runner.read_text()) if runner.exists() else None))
     return pd.DataFrame(rows)
 
-# %% ../nbs/09_report.ipynb #ee1d715a
+# %% ../nbs/09_report.ipynb #b25485cb
 HYPERPARAMETERS = ['k', 'alpha', 'msteps', 'kd_T', 'SSDdampening', 'SSDselectwt', 'unlearn_iters', 'unlearn_lr']
 PROBLEM = ['dataset', 'model', 'dataset_method', 'forget_set_size']
 
@@ -53,7 +55,7 @@ def select_settings(df:pd.DataFrame, # collect()'s table
     best = means.loc[means.groupby(keys, dropna=False).score.idxmax(), keys + HYPERPARAMETERS]
     return df.merge(best, on=keys + HYPERPARAMETERS)
 
-# %% ../nbs/09_report.ipynb #509a9cf0
+# %% ../nbs/09_report.ipynb #6dc988aa
 COLORS = dict(EU='tab:blue', CF='tab:orange', SCRUB='tab:purple', BadT='tab:brown', SSD='tab:red')
 
 def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, model, manipulation, |S_m|)
@@ -79,7 +81,7 @@ def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, m
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_report.ipynb #47c3763d
+# %% ../nbs/09_report.ipynb #40c77c5b
 def problems(df:pd.DataFrame): # collect()'s table
     "The (dataset, model, manipulation, |S_m|) groups of the table."
     return df.groupby(PROBLEM, sort=True)
@@ -100,8 +102,9 @@ def write_report(name:str, # grid name or spec path
         paths.append(atomic_write_bytes(out / f'figure_{dataset}_{manip}_{size}.png', buf.getvalue()))
     return paths
 
-# %% ../nbs/09_report.ipynb #06b7c009
-def summary_table(df:pd.DataFrame, margin:float=0.05): # collect()'s table, selection margin
+# %% ../nbs/09_report.ipynb #431186e2
+def summary_table(df:pd.DataFrame, # collect()'s table
+                  margin:float=0.05): # selection margin (see select_settings)
     "Mean corrected / retain accuracy (%) of each method's chosen setting, per problem and fraction."
     sel = select_settings(df, margin)
     out = []
