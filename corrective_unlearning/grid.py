@@ -96,13 +96,22 @@ register_grid(GridSpec('digits-full', 'digits: the upstream sweeps (EU/CF k, SCR
     axis('deletion_fraction', FRACTIONS), method_axis(50, 200, ks=(1, 2))]))
 
 # %% ../nbs/08_grid.ipynb #5487f417
+register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning and interclass confusion, five methods (SSD swept), five fractions, two seeds',
+    dict(dataset='FashionMNIST', forget_set_size=500), [axis('dataset_method', ['poisoning', 'interclasslabelswap']),
+    axis('seed', [0, 1]), axis('deletion_fraction', [0.1, 0.25, 0.5, 0.75, 1.0]),
+    [dict(unlearn_method='EU', k=-1, unlearn_iters=1000), dict(unlearn_method='CF', k=-1, unlearn_iters=250),
+     dict(unlearn_method='SCRUB', unlearn_iters=250, msteps=25), dict(unlearn_method='BadT', unlearn_iters=250)]
+    + [dict(unlearn_method='SSD', SSDselectwt=a, SSDdampening=a) for a in (10, 100, 1000, 1e4, 1e5, 1e6)]
+    + [dict(unlearn_method='Naive', deletion_fraction=0.0)]]))
+
+# %% ../nbs/08_grid.ipynb #e62a11d6
 def _paper_grid(name, dataset, method, sizes, model, pretrain_iters, description):
     register_grid(GridSpec(name, description,
         dict(dataset=dataset, model=model, pretrain_iters=pretrain_iters, dataset_method=method),
         [axis('forget_set_size', sizes), axis('deletion_fraction', FRACTIONS),
          method_axis(1000, pretrain_iters, ks=(2, 4) if model == 'resnet9' else (9, 17))]))
 
-# %% ../nbs/08_grid.ipynb #af7c3f14
+# %% ../nbs/08_grid.ipynb #df91d8bf
 PAPER_GRIDS = [
     ('cifar10-poisoning', 'CIFAR10', 'poisoning', [100, 500, 1000], 'resnet9', 4000, 'CIFAR10 ResNet-9 poisoning (paper sizes)'),
     ('cifar10-interclass', 'CIFAR10', 'interclasslabelswap', [500, 2500, 5000], 'resnet9', 4000, 'CIFAR10 ResNet-9 cat/dog interclass confusion'),
@@ -112,7 +121,7 @@ PAPER_GRIDS = [
 ]
 for g in PAPER_GRIDS: _paper_grid(*g)
 
-# %% ../nbs/08_grid.ipynb #909e688c
+# %% ../nbs/08_grid.ipynb #173a5d8d
 def get_grid(name:str): # a registered grid name or a path to a JSON spec
     "The `GridSpec` named `name`, or read from the JSON file `name`."
     if name.endswith('.json'):
@@ -125,7 +134,7 @@ def get_grid(name:str): # a registered grid name or a path to a JSON spec
         return GridSpec(d['name'], d.get('description', ''), d['base'], d['axes'], d.get('plugins', []))
     return GRIDS[lookup(GRIDS, name, 'grid')]
 
-# %% ../nbs/08_grid.ipynb #7ad6e1f4
+# %% ../nbs/08_grid.ipynb #c8fb8d8b
 def grid_dir(spec:GridSpec, # the grid
              root='runs'): # runs root directory
     "Where the grid's runs, cache and report live."
@@ -139,7 +148,7 @@ def run_status(run_dir:Path, # the run's directory
     except (OSError, ValueError, KeyError): pass
     return 'failed' if (run_dir / 'error.json').exists() else 'todo'
 
-# %% ../nbs/08_grid.ipynb #896c3736
+# %% ../nbs/08_grid.ipynb #9c7394e4
 def run_notebook_path():
     "The packaged run notebook."
     return Path(str(resources.files('corrective_unlearning') / 'notebooks' / 'run.ipynb'))
@@ -186,7 +195,7 @@ def execute_run(run_dir:str, # the run's directory
     atomic_write_json(run_dir / 'runner.json', dict(wall_seconds=seconds, pid=os.getpid(), fresh_kernel=fresh_kernel))
     return dict(status='done', seconds=seconds, run_dir=str(run_dir))
 
-# %% ../nbs/08_grid.ipynb #9c7394e4
+# %% ../nbs/08_grid.ipynb #bb0a95ce
 @dataclass
 class Run:
     "One run of a grid."
@@ -212,7 +221,7 @@ def run_params(run:Run, # a planned run
     "Papermill parameters for `run`."
     return asdict(run.config) | dict(out_dir=str(run.run_dir), plugins=','.join(str(Path(p).resolve()) if p.endswith('.py') else p for p in plugins))
 
-# %% ../nbs/08_grid.ipynb #ba69adec
+# %% ../nbs/08_grid.ipynb #969ba707
 @dataclass
 class GridSummary:
     "What a grid run did."
@@ -230,7 +239,7 @@ class GridSummary:
         return '\n'.join(lines)
 
 def _progress(total, desc):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     return tqdm(total=total, desc=desc, unit='run', disable=None)
 
 def run_grid(name:str, # grid name or JSON spec path

@@ -55,7 +55,10 @@ def apply_trigger(x:torch.Tensor, # normalised float images, N x C x H x W
     return x
 
 @register_manipulation('poisoning')
-def poisoning(data:Data, size:int, rng:np.random.Generator, patch_size:int=3):
+def poisoning(data:Data, # the dataset
+              size:int, # |S_m|, the number of samples to poison
+              rng:np.random.Generator, # chooses the poisoned samples
+              patch_size:int=3): # side of the trigger patch
     "Random samples get the trigger patch and the target label 0."
     if not 1 <= patch_size <= data.spec.image_size:
         raise CUError(f"patch_size={patch_size} must be between 1 and the image size {data.spec.image_size}")
@@ -70,7 +73,10 @@ def _mask(data, idx):
 
 # %% ../nbs/02_manipulations.ipynb #21832b31
 @register_manipulation('interclasslabelswap')
-def interclasslabelswap(data:Data, size:int, rng:np.random.Generator, patch_size:int=3):
+def interclasslabelswap(data:Data, # the dataset (its spec names the confused pair)
+                        size:int, # |S_m|, even: half from each class of the pair
+                        rng:np.random.Generator, # unused: the first samples of each class are swapped
+                        patch_size:int=3): # unused: no trigger
     "Swap the labels of the first size/2 samples of each class of the confused pair."
     pair = data.spec.confused_pair
     if pair is None: raise CUError(f"dataset '{data.spec.name}' has no confused class pair; use poisoning or randomlabelswap")
@@ -87,7 +93,10 @@ def interclasslabelswap(data:Data, size:int, rng:np.random.Generator, patch_size
 
 # %% ../nbs/02_manipulations.ipynb #f7d63284
 @register_manipulation('randomlabelswap')
-def randomlabelswap(data:Data, size:int, rng:np.random.Generator, patch_size:int=3):
+def randomlabelswap(data:Data, # the dataset
+                    size:int, # |S_m|, the number of samples whose labels are permuted
+                    rng:np.random.Generator, # chooses the samples and the permutation
+                    patch_size:int=3): # unused: no trigger
     "Permute the labels of a random subset among itself."
     idx = torch.as_tensor(rng.choice(data.n_train, size, replace=False), device=data.device)
     perm = torch.as_tensor(rng.permutation(size), device=data.device)
@@ -111,8 +120,8 @@ def manipulate(data:Data, # the dataset
 @dataclass
 class Split:
     "The unlearning problem: the data, the manipulation, and the samples found (S_f)."
-    data: Data
-    manip: Manipulation
+    data: Data           # the dataset
+    manip: Manipulation  # the manipulation of its training set
     forget: torch.Tensor # bool, True on S_f
     @property
     def retain(self): return ~self.forget

@@ -18,7 +18,7 @@ from .training import *
 # %% auto #0
 __all__ = ['METHODS', 'Method', 'register_method', 'get_method', 'retrain_on', 'naive', 'exact_unlearning',
            'catastrophic_forgetting', 'distill_kl', 'scrub_loss', 'scrub', 'bad_teacher_loss', 'bad_teaching',
-           'importances', 'dampen_', 'ssd']
+           'importances', 'dampen_', 'full_importances', 'ssd']
 
 # %% ../nbs/06_methods.ipynb #dc5bf4f0
 @dataclass
@@ -40,41 +40,59 @@ def get_method(name:str): # method name (case-insensitive; 'Scrub' works)
     key = lookup(METHODS, name, 'unlearning method (unlearn_method)', METHOD_ALIASES)
     return key, METHODS[key]
 
-def retrain_on(model, split:Split, mask:torch.Tensor, cfg, **kwargs): # model, split, samples, config, fit options
+def retrain_on(model, # the model to train in place
+               split:Split, # data and manipulation
+               mask:torch.Tensor, # bool, True on the training samples to train on
+               cfg, # the resolved `Config` (unlearning options)
+               **kwargs): # further `fit` options (loss_fn, desc)
     "Train `model` on the samples of `mask` with the config's unlearning options."
     return fit(model, split.data, split.manip, mask.nonzero().flatten(), iters=cfg.unlearn_iters, lr=cfg.unlearn_lr,
                wd=cfg.wd, batch_size=cfg.batch_size, seed=cfg.seed, k=cfg.k, **kwargs)
 
 # %% ../nbs/06_methods.ipynb #ef6a7956
 @register_method('Naive')
-def naive(model, split:Split, cfg):
+def naive(model, # the manipulated model (left unchanged)
+          split:Split, # data, manipulation and the found samples S_f
+          cfg): # the resolved `Config`
     "Return the manipulated model unchanged (the no-unlearning baseline)."
     return model
 
 # %% ../nbs/06_methods.ipynb #df967714
 @register_method('EU')
-def exact_unlearning(model, split:Split, cfg):
+def exact_unlearning(model, # the manipulated model (left unchanged)
+                     split:Split, # data, manipulation and the found samples S_f
+                     cfg): # the resolved `Config`
     "Re-initialise the last k layers and retrain them without the found samples."
     return retrain_on(reinit_(copy.deepcopy(model), cfg.k), split, split.retain, cfg, desc='EU')
 
 # %% ../nbs/06_methods.ipynb #9de0c511
 @register_method('CF')
-def catastrophic_forgetting(model, split:Split, cfg):
+def catastrophic_forgetting(model, # the manipulated model (left unchanged)
+                            split:Split, # data, manipulation and the found samples S_f
+                            cfg): # the resolved `Config`
     "Fine-tune the last k layers without the found samples."
     return retrain_on(copy.deepcopy(model), split, split.retain, cfg, desc='CF')
 
 # %% ../nbs/06_methods.ipynb #9a1bd0fe
-def distill_kl(student_logits, teacher_logits, T:float): # logits, teacher logits, temperature
+def distill_kl(student_logits, # the student's logits
+               teacher_logits, # the teacher's logits, same shape
+               T:float): # temperature
     "KL(teacher || student) at temperature T, scaled by T^2, averaged over the batch."
     return F.kl_div(F.log_softmax(student_logits / T, 1), F.softmax(teacher_logits / T, 1), reduction='batchmean') * T * T
 
-def scrub_loss(student_logits, teacher_logits, y, maximize:bool, cfg): # logits, labels, max step?, config
+def scrub_loss(student_logits, # the student's logits
+               teacher_logits, # the original model's logits, same shape
+               y, # labels (used on min steps only)
+               maximize:bool, # a max step on S_f rather than a min step on retained data
+               cfg): # the resolved `Config` (kd_T, alpha)
     "SCRUB's loss: the negated KL on max steps, cross-entropy plus alpha x KL on min steps."
     kl = distill_kl(student_logits, teacher_logits, cfg.kd_T)
     return -kl if maximize else F.cross_entropy(student_logits, y) + cfg.alpha * kl
 
 @register_method('SCRUB', unlearn_lr=0.0025)
-def scrub(model, split:Split, cfg):
+def scrub(model, # the manipulated model (left unchanged)
+          split:Split, # data, manipulation and the found samples S_f
+          cfg): # the resolved `Config`
     "SCRUB: distil the model on retained data while moving away from it on the found samples."
     teacher, student = model.eval(), copy.deepcopy(model)
     gen = torch.Generator(split.data.device).manual_seed(cfg.seed + 1)
@@ -94,14 +112,19 @@ def scrub(model, split:Split, cfg):
                wd=cfg.wd, seed=cfg.seed, k=cfg.k, loss_fn=loss_fn, desc='SCRUB')
 
 # %% ../nbs/06_methods.ipynb #7eea853d
-def bad_teacher_loss(student_logits, good_logits, bad_logits, forget:torch.Tensor): # logits, bool mask of found samples
+def bad_teacher_loss(student_logits, # the student's logits
+                     good_logits, # the original model's logits
+                     bad_logits, # the random model's logits
+                     forget:torch.Tensor): # bool per sample, True on found samples
     "KL from the per-sample teacher (the random model on S_f, the original elsewhere) to the student, temperature 1."
     f = forget[:, None].float()
     target = f * F.softmax(bad_logits, 1) + (1 - f) * F.softmax(good_logits, 1)
     return F.kl_div(F.log_softmax(student_logits, 1), target, reduction='sum') / target.numel()  # upstream's 'mean'
 
 @register_method('BadT')
-def bad_teaching(model, split:Split, cfg):
+def bad_teaching(model, # the manipulated model (left unchanged)
+                 split:Split, # data, manipulation and the found samples S_f
+                 cfg): # the resolved `Config`
     "Bad teaching: distil the original model on retained data and a random model on the found samples."
     good = model.eval()
     bad = reinit_(copy.deepcopy(model)).eval()
@@ -112,7 +135,11 @@ def bad_teaching(model, split:Split, cfg):
     return retrain_on(copy.deepcopy(model), split, everything, cfg, loss_fn=loss_fn, desc='BadT')
 
 # %% ../nbs/06_methods.ipynb #9e9998cb
-def importances(model, data:Data, manip:Manipulation, idx:torch.Tensor, batch_size:int): # model, data, samples
+def importances(model, # the model (its gradients are cleared afterwards)
+                data:Data, # the dataset
+                manip:Manipulation, # labels and triggers of the training set
+                idx:torch.Tensor, # training-set indices to average over
+                batch_size:int): # samples per batch
     "Mean over batches of the squared gradient of the cross-entropy, per parameter (no augmentation)."
     model.eval()
     imp = [torch.zeros_like(p) for p in model.parameters()]
@@ -126,20 +153,42 @@ def importances(model, data:Data, manip:Manipulation, idx:torch.Tensor, batch_si
     model.zero_grad(set_to_none=True)
     return [i / max(len(batches), 1) for i in imp]
 
-def dampen_(params, full_imp, forget_imp, select_wt:float, dampening:float): # parameters and their importances
+def dampen_(params, # parameters to dampen in place
+            full_imp, # their importances on the full training data
+            forget_imp, # their importances on S_f
+            select_wt:float, # select where forget > select_wt x full importance
+            dampening:float): # scale selected ones by min(1, dampening x full / forget)
     "SSD's update: scale the selected parameters by min(1, dampening * full / forget)."
     with torch.no_grad():
         for p, o, f in zip(params, full_imp, forget_imp):
             sel = f > select_wt * o
             p[sel] *= (dampening * o[sel] / f[sel]).clamp(max=1)
 
+_FULL_IMPORTANCES = {}  # (model fingerprint, data, manipulation, batch size) -> importances, for this process
+
+def full_importances(model, # the model (evaluation mode)
+                     data:Data, # the dataset
+                     manip:Manipulation, # labels and triggers of the training set
+                     batch_size:int): # samples per batch
+    "`importances` over the whole training set, remembered per process: they do not depend on S_f or on SSD's options."
+    with torch.no_grad():
+        weights = torch.cat([p.detach().flatten().double() for p in model.state_dict().values() if p.is_floating_point()])
+    key = (weights.numel(), weights.sum().item(), weights.abs().sum().item(), (weights ** 2).sum().item(),
+           id(data.x_train), manip.kind, manip.y.sum().item(), int(manip.trigger_mask.sum()), batch_size)
+    if key not in _FULL_IMPORTANCES:
+        if len(_FULL_IMPORTANCES) >= 4: _FULL_IMPORTANCES.clear()  # a few models at a time: bounded memory
+        _FULL_IMPORTANCES[key] = importances(model, data, manip, torch.arange(data.n_train, device=data.device), batch_size)
+    return _FULL_IMPORTANCES[key]
+
 @register_method('SSD')
-def ssd(model, split:Split, cfg):
+def ssd(model, # the manipulated model (left unchanged)
+        split:Split, # data, manipulation and the found samples S_f
+        cfg): # the resolved `Config`
     "Selective synaptic dampening of the parameters most specific to the found samples."
     model = copy.deepcopy(model)
     if not split.forget.any(): return model
     data, manip = split.data, split.manip
-    full = importances(model, data, manip, torch.arange(data.n_train, device=data.device), cfg.batch_size)
+    full = full_importances(model, data, manip, cfg.batch_size)
     forget = importances(model, data, manip, split.forget.nonzero().flatten(), cfg.batch_size)
     cut = first_trained_block(model, cfg.k)
     n_front = sum(1 for _ in model[:cut].parameters())

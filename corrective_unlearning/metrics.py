@@ -29,7 +29,8 @@ def predict(model:torch.nn.Module, # the model, on data.device
         with autocast(data.device): out.append(model(xb).argmax(1))
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.long, device=data.device)
 
-def accuracy(pred, y): # predictions, labels
+def accuracy(pred, # predicted classes
+             y): # true labels, same length
     "Fraction correct, or None on an empty set."
     return (pred == y).float().mean().item() if len(y) else None
 
@@ -57,7 +58,10 @@ def evaluate(model:torch.nn.Module, # the model to evaluate, on data.device
 
 # %% ../nbs/05_metrics.ipynb #49ac97a0
 @torch.no_grad()
-def soft_confusion(model:torch.nn.Module, data:Data, x:torch.Tensor, y:torch.Tensor): # model, dataset, uint8 images, labels
+def soft_confusion(model:torch.nn.Module, # the model, on data.device
+                   data:Data, # the dataset (for normalisation)
+                   x:torch.Tensor, # uint8 images
+                   y:torch.Tensor): # their true labels
     "num_classes x num_classes matrix of predicted probability mass by true class."
     model.eval()
     p = torch.cat([model(batch_images(data, xb)).float().softmax(1) for xb in x.split(1024)])

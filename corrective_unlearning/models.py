@@ -14,12 +14,15 @@ __all__ = ['MODELS', 'block', 'conv_bn', 'Residual', 'head', 'register_model', '
            'first_trained_block', 'freeze_front', 'front_eval', 'reinit_']
 
 # %% ../nbs/03_models.ipynb #f682a4cd
-def block(*layers:nn.Module, depth:int=1): # the block's layers, its number of weight layers
+def block(*layers:nn.Module, # the block's layers, in order
+          depth:int=1): # the number of weight layers it holds
     "An `nn.Sequential` block that knows how many weight layers it holds."
     b = nn.Sequential(*layers); b.depth = depth
     return b
 
-def conv_bn(c_in:int, c_out:int, pool:bool=False): # channels in and out, max-pool by 2 after
+def conv_bn(c_in:int, # input channels
+            c_out:int, # output channels
+            pool:bool=False): # max-pool by 2 after the ReLU
     "3x3 convolution, batch norm, ReLU (and a 2x2 max-pool)."
     layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
     return layers + [nn.MaxPool2d(2)] if pool else layers
@@ -29,7 +32,8 @@ class Residual(nn.Module):
     def __init__(self, *layers): super().__init__(); self.f = nn.Sequential(*layers)
     def forward(self, x): return x + self.f(x)
 
-def head(c_in:int, num_classes:int): # features in, classes out
+def head(c_in:int, # input channels (features after pooling)
+         num_classes:int): # output classes
     "Global max-pool and a linear classifier."
     return [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)]
 
@@ -42,7 +46,10 @@ def register_model(name:str): # registry name, as on the command line
 
 # %% ../nbs/03_models.ipynb #84473620
 @register_model('smallcnn')
-def smallcnn(num_classes:int, channels:int=1, image_size:int=8, width:int=16): # classes, input channels and size, base width
+def smallcnn(num_classes:int, # output classes
+             channels:int=1, # input channels
+             image_size:int=8, # input side (any size works: the head pools globally)
+             width:int=16): # channels of the first layer (doubled twice)
     "A three-layer CNN for small images (k in 1, 2, 3)."
     w = int(width)
     return nn.Sequential(block(*conv_bn(channels, w)), block(*conv_bn(w, 2 * w, pool=True)),
@@ -50,7 +57,10 @@ def smallcnn(num_classes:int, channels:int=1, image_size:int=8, width:int=16): #
 
 # %% ../nbs/03_models.ipynb #c5c76390
 @register_model('resnet9')
-def resnet9(num_classes:int, channels:int=3, image_size:int=32, width:float=1.0): # classes, input channels and size, width multiplier
+def resnet9(num_classes:int, # output classes
+            channels:int=3, # input channels
+            image_size:int=32, # input side (any size works: the head pools globally)
+            width:float=1.0): # channel multiplier (1.0: the paper's 64-128-256-512)
     "ResNet-9 as a sequence of blocks (k in 1, 2, 4, 5, 7, 8)."
     c = [max(1, int(round(v * width))) for v in (64, 128, 256, 512)]
     return nn.Sequential(
@@ -62,7 +72,9 @@ def resnet9(num_classes:int, channels:int=3, image_size:int=32, width:float=1.0)
 
 # %% ../nbs/03_models.ipynb #6fc0af67
 def make_model(name:str, # registered model name
-               num_classes:int, channels:int, image_size:int, # the dataset's shape
+               num_classes:int, # the dataset's number of classes
+               channels:int, # the dataset's image channels
+               image_size:int, # the dataset's image side
                weights:str='auto', # initial weights, for builders that accept them
                **kwargs): # builder options (e.g. width)
     "Build model `name` for the given shape."
@@ -89,19 +101,22 @@ def first_trained_block(model:nn.Sequential, # a model built from blocks
     raise CUError(f"k={k} is not valid for this model; choose one of: {', '.join(map(str, valid_ks(model)))}")
 
 # %% ../nbs/03_models.ipynb #862ccb6b
-def freeze_front(model:nn.Sequential, k:int): # model, trailing layers to train
+def freeze_front(model:nn.Sequential, # a model built from blocks
+                 k:int): # number of trailing weight layers to train; -1: all
     "Freeze every block before the last `k` layers; return the trainable parameters."
     cut = first_trained_block(model, k)
     for i, b in enumerate(model):
         for p in b.parameters(): p.requires_grad_(i >= cut)
     return [p for p in model.parameters() if p.requires_grad]
 
-def front_eval(model:nn.Sequential, k:int): # model in training mode, trailing layers trained
+def front_eval(model:nn.Sequential, # a model built from blocks, in training mode
+               k:int): # number of trailing weight layers being trained; -1: all
     "Put the frozen front of `model` in evaluation mode."
     for b in list(model)[:first_trained_block(model, k)]: b.eval()
     return model
 
-def reinit_(model:nn.Sequential, k:int=-1): # model, trailing layers to re-initialise
+def reinit_(model:nn.Sequential, # a model built from blocks
+            k:int=-1): # number of trailing weight layers to re-initialise; -1: all
     "Re-initialise the last `k` layers of `model` in place."
     for b in list(model)[first_trained_block(model, k):]:
         for mod in b.modules():

@@ -8,7 +8,7 @@ import contextlib, os
 from typing import Callable
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: no widget dependency in notebooks
 from .core import *
 from .data import *
 from .manipulations import *
