@@ -24,7 +24,7 @@ from . import datasets, paper_models  # registers the paper's datasets and model
 # %% auto #0
 __all__ = ['PAPER_DEFAULTS', 'PRETRAIN_KEYS', 'LOCATION_KEYS', 'SUMMARY_METRICS', 'resolve', 'pretrain_config', 'checkpoint_path',
            'save_checkpoint', 'load_checkpoint', 'build_model', 'pretrained_model', 'synchronize', 'run_id', 'versions',
-           'run_experiment', 'format_summary', 'cross_validated_pair']
+           'reference_metrics', 'run_experiment', 'format_summary', 'cross_validated_pair']
 
 # %% ../nbs/07_experiment.ipynb #7478bd1a
 PAPER_DEFAULTS = dict(model='resnet9', pretrain_iters=4000, unlearn_iters=1000, batch_size=512, forget_set_size=500)
@@ -129,6 +129,19 @@ def versions():
                 python=platform.python_version(), platform=platform.platform(),
                 device=torch.cuda.get_device_name() if torch.cuda.is_available() else platform.processor() or 'cpu')
 
+_REFERENCES = {}  # (pretraining, deletion size) -> reference metrics, for this process
+
+def reference_metrics(cfg:Config, # resolved config
+                      split:Split, # data, manipulation and S_f
+                      manipulated, # the manipulated model
+                      clean): # the clean model
+    "Metrics of the two reference models, remembered per process: every method run on the same pretraining and S_f shares them."
+    key = (config_hash(pretrain_config(cfg)), cfg.deletion_size, str(split.data.device))
+    if key not in _REFERENCES:
+        if len(_REFERENCES) > 256: _REFERENCES.clear()
+        _REFERENCES[key] = dict(manipulated=evaluate(manipulated, split), clean=evaluate(clean, split))
+    return {k: dict(v) for k, v in _REFERENCES[key].items()}
+
 def run_experiment(cfg:Config, # the experiment
                    out_dir=None): # where result.json goes; default save_dir/exp_name/<run id>
     "Run one configuration end to end and write its `result.json`; return the result."
@@ -146,7 +159,7 @@ def run_experiment(cfg:Config, # the experiment
     unlearn_s = synchronize(device, t)
     t = time.perf_counter()
     metrics = evaluate(unlearned, split)
-    reference = dict(manipulated=evaluate(manipulated, split), clean=evaluate(clean, split))
+    reference = reference_metrics(cfg, split, manipulated, clean)
     result = dict(run_id=run_id(cfg), config=asdict(cfg), metrics=metrics | dict(unlearn_seconds=unlearn_s),
                   reference=reference,
                   timings=dict(pretrain_seconds=pretrain_s, pretrain_cached=cached, clean_seconds=clean_s,
