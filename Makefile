@@ -26,11 +26,12 @@ check-clean: install
 	after="$$(git status --porcelain; git diff)"; \
 	if [ "$$before" != "$$after" ]; then echo "nbdev_export/nbdev_clean changed files: export and clean the notebooks, then commit:"; git status --short; exit 1; fi
 
+# Two test processes on two cores: one thread each, or torch's threads fight over the cores.
 test-nbs: install
-	$(BIN)/nbdev_test --n_workers 2 --flags slow
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --flags slow
 
 test-py: install chromium fashion-data
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 test: check-clean test-nbs test-py
 

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
-import functools
+import functools, math
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -14,7 +14,7 @@ from .core import *
 
 # %% auto #0
 __all__ = ['DATASETS', 'DatasetSpec', 'register_dataset', 'get_dataset', 'load_digits_tensors', 'Data', 'load_data',
-           'random_crop', 'random_flip', 'normalize', 'batch_images']
+           'random_crop', 'random_flip', 'random_resized_crop', 'normalize', 'batch_images']
 
 # %% ../nbs/01_data.ipynb #a7809c82
 @dataclass
@@ -30,6 +30,7 @@ class DatasetSpec:
     confused_pair: tuple|None # the class pair swapped by interclass confusion
     crop_pad: int = 0         # training augmentation: random crop after zero-padding by this many pixels
     flip: bool = False        # training augmentation: random horizontal flip
+    resized_crop: tuple|None = None # training augmentation: random resized crop with this (min, max) area fraction
     defaults: dict = field(default_factory=dict) # Config defaults for experiments on this dataset
 
 DATASETS: dict[str, DatasetSpec] = {}
@@ -64,13 +65,13 @@ register_dataset(DatasetSpec(
 @dataclass
 class Data:
     "A dataset's train and test tensors on one device."
-    spec: DatasetSpec
-    x_train: torch.Tensor # uint8, N x C x H x W
+    spec: DatasetSpec     # what the dataset is
+    x_train: torch.Tensor # uint8, N x C x H x W (or a streamed `LazyImages`, see the datasets notebook)
     y_train: torch.Tensor # int64 true labels
-    x_test: torch.Tensor
-    y_test: torch.Tensor
+    x_test: torch.Tensor  # uint8 test images
+    y_test: torch.Tensor  # int64 test labels
     mean: torch.Tensor    # C x 1 x 1, on the [0, 1] scale
-    std: torch.Tensor
+    std: torch.Tensor     # C x 1 x 1, on the [0, 1] scale
 
     @property
     def device(self): return self.x_train.device
@@ -111,13 +112,32 @@ def random_crop(x:torch.Tensor, # uint8 or float batch, N x C x H x W
     cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
     return xp[torch.arange(n, device=x.device)[:, None, None, None], torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
 
-def random_flip(x:torch.Tensor, gen:torch.Generator|None=None): # batch, generator
+def random_flip(x:torch.Tensor, # batch, N x C x H x W
+                gen:torch.Generator|None=None): # random generator on x's device
     "Mirror a random half of the batch horizontally."
     m = torch.rand(len(x), device=x.device, generator=gen) < 0.5
     return torch.where(m[:, None, None, None], x.flip(3), x)
 
 # %% ../nbs/01_data.ipynb #83d91ed7
-def normalize(x:torch.Tensor, data:Data): # uint8 batch, its dataset
+def random_resized_crop(x:torch.Tensor, # uint8 or float batch, N x C x H x W
+                        scale:tuple=(0.08, 1.0), # range of the crop's area, as a fraction of the image
+                        ratio:tuple=(3 / 4, 4 / 3), # range of the crop's aspect ratio (width / height)
+                        gen:torch.Generator|None=None): # random generator on x's device
+    "Float images (0..255 scale) of random crops of `x`, each resized back to the size of `x`."
+    n, dev = len(x), x.device
+    area = torch.empty(n, device=dev).uniform_(*scale, generator=gen)
+    r = torch.empty(n, device=dev).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=gen).exp()
+    w, h = (area * r).sqrt().clamp(max=1), (area / r).sqrt().clamp(max=1)  # sides as fractions of the image's
+    cx = (2 * torch.rand(n, device=dev, generator=gen) - 1) * (1 - w)       # centres, in grid coordinates [-1, 1]
+    cy = (2 * torch.rand(n, device=dev, generator=gen) - 1) * (1 - h)
+    z = torch.zeros_like(w)
+    theta = torch.stack([torch.stack([w, z, cx], 1), torch.stack([z, h, cy], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x.float(), grid, mode='bilinear', padding_mode='border', align_corners=False)
+
+# %% ../nbs/01_data.ipynb #6db23cf2
+def normalize(x:torch.Tensor, # uint8 batch (or float on the 0..255 scale)
+              data:Data): # its dataset
     "uint8 images to normalised float32."
     return (x.float() / 255 - data.mean) / data.std
 
@@ -128,5 +148,6 @@ def batch_images(data:Data, # the dataset
     "Normalised (and optionally augmented) float images."
     if augment:
         x = random_crop(x, data.spec.crop_pad, gen)
+        if data.spec.resized_crop: x = random_resized_crop(x, data.spec.resized_crop, gen=gen)
         if data.spec.flip: x = random_flip(x, gen)
     return normalize(x, data)

@@ -119,6 +119,7 @@ def reinit_(model:nn.Sequential, # a model built from blocks
             k:int=-1): # number of trailing weight layers to re-initialise; -1: all
     "Re-initialise the last `k` layers of `model` in place."
     for b in list(model)[first_trained_block(model, k):]:
-        for mod in b.modules():
-            if isinstance(mod, (nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.LayerNorm)): mod.reset_parameters()
+        for mod in b.modules():  # every module that knows how to re-draw its own parameters (attention's is private)
+            reset = getattr(mod, 'reset_parameters', None) or getattr(mod, '_reset_parameters', None)
+            if callable(reset): reset()
     return model
