@@ -91,7 +91,8 @@ def upstream_throughput(data:Data, # the same data, served through PIL and a Dat
     loader = torch.utils.data.DataLoader(PILDataset(data.x_train, data.y_train, tf), batch_size=batch_size, shuffle=True,
                                          num_workers=workers, pin_memory=dev.type == 'cuda', drop_last=True,
                                          persistent_workers=workers > 0)
-    net = make_model(model, s.num_classes, s.channels, s.image_size, weights='none', **model_kw).to(dev).train()
+    net = make_model(model, s.num_classes, s.channels, s.image_size, weights='none', **model_kw)
+    net = net.to(dev, memory_format=torch.contiguous_format).train()  # upstream's default layout
     opt = torch.optim.SGD(net.parameters(), lr=0.025, momentum=0.9, weight_decay=5e-4)
     cuda = dev.type == 'cuda'
     scaler = torch.amp.GradScaler('cuda', enabled=cuda)

@@ -80,7 +80,7 @@ def make_model(name:str, # registered model name
     "Build model `name` for the given shape."
     build = MODELS[lookup(MODELS, name, 'model')]
     if 'weights' in inspect.signature(build).parameters: kwargs['weights'] = weights
-    return build(num_classes, channels, image_size, **kwargs)
+    return build(num_classes, channels, image_size, **kwargs).to(memory_format=torch.channels_last)
 
 # %% ../nbs/03_models.ipynb #19ed0bfa
 def valid_ks(model:nn.Sequential): # a model built from blocks

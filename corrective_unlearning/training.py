@@ -55,8 +55,7 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
         compile:bool|None=None, # torch.compile the model (default: env CORRECTIVE_UNLEARNING_COMPILE=1)
         desc:str='train'): # progress-bar label
     "Train `model` in place with SGD and the paper's schedule; return it in evaluation mode."
-    cuda = data.device.type == 'cuda'
-    if cuda: model = model.to(memory_format=torch.channels_last)
+    model = model.to(memory_format=torch.channels_last)  # faster convolutions on CPU and CUDA alike
     params = freeze_front(model, k)
     opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
     gen = torch.Generator(data.device).manual_seed(seed)
@@ -68,7 +67,7 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
         for group in opt.param_groups: group['lr'] = lr * lr_factor(step, iters)
         b = next(batches)
         x, y = manipulated_batch(data, manip, b, augment=True, gen=gen)
-        if cuda: x = x.contiguous(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
         with autocast(data.device):
             loss = loss_fn(net, x, y, b) if loss_fn else F.cross_entropy(net(x), y)
         opt.zero_grad(set_to_none=True)
