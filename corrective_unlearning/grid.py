@@ -14,8 +14,8 @@ from .experiment import resolve, run_id
 # %% auto #0
 __all__ = ['GRIDS', 'FRACTIONS', 'SCRUB_ALPHAS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'FASHION_FRACTIONS', 'PAPER_GRIDS', 'GridSpec',
            'register_grid', 'axis', 'to_config', 'grid_configs', 'method_axis', 'get_grid', 'grid_dir', 'run_status',
-           'run_notebook_path', 'shutdown_warm_kernel', 'execute_run', 'Run', 'plan', 'run_params', 'GridSummary',
-           'run_grid']
+           'run_notebook_path', 'close_run_clients', 'shutdown_warm_kernel', 'execute_run', 'Run', 'plan', 'run_params',
+           'GridSummary', 'run_grid']
 
 # %% ../nbs/08_grid.ipynb #5d314ebd
 @dataclass
@@ -155,15 +155,27 @@ def run_notebook_path():
     "The packaged run notebook."
     return Path(str(resources.files('corrective_unlearning') / 'notebooks' / 'run.ipynb'))
 
-_WARM = {}  # this process's warm kernel manager
+_WARM = {}  # this process's warm kernel manager and the clients papermill opened on it
 
 def _kernel_manager(fresh:bool):
     if fresh: return None  # papermill starts and stops a kernel of its own
-    from jupyter_client.manager import AsyncKernelManager
-    return _WARM.setdefault('km', AsyncKernelManager(kernel_name='python3'))
+    if 'km' not in _WARM:
+        from jupyter_client.manager import AsyncKernelManager
+        km, opened = AsyncKernelManager(kernel_name='python3'), []
+        new_client = km.client
+        def client(**kw):  # papermill opens a client per run and, not owning the kernel, never closes it
+            opened.append(new_client(**kw)); return opened[-1]
+        km.client = client
+        _WARM.update(km=km, opened=opened)
+    return _WARM['km']
+
+def close_run_clients():
+    "Close the kernel clients this process's runs opened (each holds a heartbeat thread, sockets and a zmq context)."
+    while _WARM.get('opened'): _WARM['opened'].pop().stop_channels()
 
 def shutdown_warm_kernel():
     "Stop this process's warm kernel, if any."
+    close_run_clients()
     km = _WARM.pop('km', None)
     if km is not None and km.has_kernel:
         import asyncio, threading
@@ -193,6 +205,7 @@ def execute_run(run_dir:str, # the run's directory
         shutdown_warm_kernel()  # never carry a broken kernel into the next run
         if not isinstance(e, Exception): raise
         return dict(status='failed', error=err, run_dir=str(run_dir))
+    finally: close_run_clients()
     seconds = time.perf_counter() - start
     atomic_write_json(run_dir / 'runner.json', dict(wall_seconds=seconds, pid=os.getpid(), fresh_kernel=fresh_kernel))
     return dict(status='done', seconds=seconds, run_dir=str(run_dir))

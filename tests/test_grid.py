@@ -1,5 +1,6 @@
 "The grid runner with real papermill kernels on a real Dask LocalCluster (2 workers on loopback)."
-import json, os, signal, subprocess, sys, time
+import json, os, signal, subprocess, sys, threading, time
+from dataclasses import asdict
 from pathlib import Path
 import pandas as pd
 import pytest
@@ -89,3 +90,18 @@ def test_warm_kernels_give_the_same_results_as_fresh_ones(tmp_path):
     assert len(metrics['warm']) == 4 and metrics['warm'] == metrics['fresh']
     flags = [json.loads(p.read_text())['fresh_kernel'] for p in (tmp_path / 'fresh' / 'warm').glob('*/runner.json')]
     assert flags == [True] * 4
+
+def test_warm_kernel_runs_leave_no_threads_or_files_open(tmp_path):
+    # papermill leaves one kernel client per run open on a kernel it does not own: a 1302-run grid stalled on them
+    from corrective_unlearning.core import Config
+    from corrective_unlearning.experiment import resolve
+    from corrective_unlearning.grid import execute_run, shutdown_warm_kernel
+    cfg = resolve(Config(pretrain_iters=5, unlearn_iters=5, unlearn_method='Naive', save_dir=str(tmp_path)))
+    def run(i):
+        out = tmp_path / f'run{i}'
+        assert execute_run(str(out), asdict(cfg) | dict(out_dir=str(out), plugins=''))['status'] == 'done'
+        return threading.active_count(), len(os.listdir('/proc/self/fd'))
+    try:
+        first = run(0)
+        assert [run(i) for i in range(1, 4)] == [first] * 3
+    finally: shutdown_warm_kernel()
