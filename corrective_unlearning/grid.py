@@ -12,8 +12,8 @@ from .core import *
 from .experiment import resolve, run_id
 
 # %% auto #0
-__all__ = ['GRIDS', 'FRACTIONS', 'SCRUB_ALPHAS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'FASHION_FRACTIONS', 'PAPER_GRIDS', 'GridSpec',
-           'register_grid', 'axis', 'to_config', 'grid_configs', 'method_axis', 'get_grid', 'grid_dir', 'run_status',
+__all__ = ['GRIDS', 'FRACTIONS', 'SCRUB_ALPHAS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'PAPER_GRIDS', 'GridSpec', 'register_grid',
+           'axis', 'to_config', 'grid_configs', 'method_axis', 'get_grid', 'grid_dir', 'run_status',
            'run_notebook_path', 'close_run_clients', 'shutdown_warm_kernel', 'execute_run', 'Run', 'plan', 'run_params',
            'GridSummary', 'run_grid']
 
@@ -96,11 +96,10 @@ register_grid(GridSpec('digits-full', 'digits: the upstream sweeps (EU/CF k, SCR
     axis('deletion_fraction', FRACTIONS), method_axis(50, 200, ks=(1, 2))]))
 
 # %% ../nbs/08_grid.ipynb #5487f417
-FASHION_FRACTIONS = [0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0]
-register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning and interclass confusion, five methods (SSD swept), seven fractions, two seeds',
+register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning and interclass confusion, five methods (SSD swept), ten fractions, two seeds',
     dict(dataset='FashionMNIST'), [[dict(dataset_method='poisoning', forget_set_size=500),
                                     dict(dataset_method='interclasslabelswap', forget_set_size=5000)],
-    axis('seed', [0, 1]), axis('deletion_fraction', FASHION_FRACTIONS),
+    axis('seed', [0, 1]), axis('deletion_fraction', FRACTIONS),
     [dict(unlearn_method='EU', k=-1, unlearn_iters=1000), dict(unlearn_method='CF', k=-1, unlearn_iters=250),
      dict(unlearn_method='SCRUB', unlearn_iters=250, msteps=25), dict(unlearn_method='BadT', unlearn_iters=250)]
     + [dict(unlearn_method='SSD', SSDselectwt=a, SSDdampening=a) for a in (10, 100, 1000)]
