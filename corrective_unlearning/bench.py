@@ -40,9 +40,7 @@ def synthetic_data(spec:DatasetSpec, # shape, normalisation and augmentation to 
     s = spec.image_size
     x = torch.randint(0, 256, (n, spec.channels, s, s), dtype=torch.uint8, generator=g)
     y = torch.randint(0, spec.num_classes, (n,), generator=g)
-    dev = torch.device(device)
-    stat = lambda v: torch.tensor(v, dtype=torch.float32, device=dev)[:, None, None]
-    return Data(spec, x.to(dev), y.to(dev), x[:1000].to(dev), y[:1000].to(dev), stat(spec.mean), stat(spec.std))
+    return data_on(spec, x, y, x[:1000], y[:1000], device)
 
 # %% ../nbs/12_bench.ipynb #50cc451f
 def our_throughput(data:Data, # in-memory dataset on the training device

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .core import *
 
 # %% auto #0
-__all__ = ['DATASETS', 'DatasetSpec', 'register_dataset', 'get_dataset', 'load_digits_tensors', 'Data', 'load_data',
+__all__ = ['DATASETS', 'DatasetSpec', 'register_dataset', 'get_dataset', 'load_digits_tensors', 'Data', 'load_data', 'data_on',
            'random_crop', 'random_flip', 'random_resized_crop', 'normalize', 'batch_images']
 
 # %% ../nbs/01_data.ipynb #a7809c82
@@ -93,10 +93,18 @@ def load_data(name:str, # dataset name
               device='cpu'): # torch device for the tensors
     "Load dataset `name` (cached per process) and put it on `device`."
     spec = get_dataset(name)
-    xtr, ytr, xte, yte = _load_cpu(spec.name, str(data_dir))
+    return data_on(spec, *_load_cpu(spec.name, str(data_dir)), device=device)
+
+def data_on(spec:DatasetSpec, # what the dataset is
+            x_train:torch.Tensor, # uint8 training images, N x C x H x W
+            y_train:torch.Tensor, # int64 training labels
+            x_test:torch.Tensor, # uint8 test images
+            y_test:torch.Tensor, # int64 test labels
+            device='cpu'): # torch device for the tensors
+    "A `Data` of these tensors on `device`, with `spec`'s normalisation statistics."
     dev = torch.device(device)
     stat = lambda v: torch.tensor(v, dtype=torch.float32, device=dev)[:, None, None]
-    return Data(spec, xtr.to(dev), ytr.to(dev), xte.to(dev), yte.to(dev), stat(spec.mean), stat(spec.std))
+    return Data(spec, x_train.to(dev), y_train.to(dev), x_test.to(dev), y_test.to(dev), stat(spec.mean), stat(spec.std))
 
 # %% ../nbs/01_data.ipynb #08c3b90d
 def random_crop(x:torch.Tensor, # uint8 or float batch, N x C x H x W

@@ -16,10 +16,10 @@ from . import paper_models  # registers the default models of these datasets
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'PCAM_CROP', 'FASHION_MNIST_FILES', 'SYSTEM_FASHION_MNIST', 'DOWNLOAD', 'IMG_EXTENSIONS',
            'MEMORY_BUDGET', 'EAGER_BYTES', 'LFW_MIN_FACES', 'LFW_HOW', 'CELEBA_ATTRIBUTE', 'CELEBA_HOW', 'CIFAR_STATS',
-           'IMAGENET_STATS', 'LARGE', 'require', 'torchvision_how', 'fingerprint', 'cached_tensors', 'read_cifar',
-           'load_cifar10', 'load_cifar100', 'read_pcam', 'load_pcam', 'read_idx', 'load_fashion_mnist', 'read_image',
-           'read_images', 'LazyImages', 'image_folder', 'load_image_dataset', 'load_image_folder', 'load_dermnet',
-           'load_pneumonia', 'lfw_people', 'load_lfw_people', 'celeba_split', 'load_celeba']
+           'IMAGENET_STATS', 'LARGE', 'RESNET9_DEFAULTS', 'require', 'torchvision_how', 'fingerprint', 'cached_tensors',
+           'read_cifar', 'load_cifar10', 'load_cifar100', 'read_pcam', 'load_pcam', 'read_idx', 'load_fashion_mnist',
+           'read_image', 'read_images', 'LazyImages', 'image_folder', 'load_image_dataset', 'load_image_folder',
+           'load_dermnet', 'load_pneumonia', 'lfw_people', 'load_lfw_people', 'celeba_split', 'load_celeba']
 
 # %% ../nbs/01a_datasets.ipynb #46247a67
 def require(path, # the file or folder the dataset needs
@@ -339,18 +339,17 @@ def load_celeba(data_dir='data', # folder holding celeba/
 CIFAR_STATS = dict(mean=(0.4914, 0.4822, 0.4465), std=(0.2470, 0.2435, 0.2616))
 IMAGENET_STATS = dict(mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
 LARGE = dict(image_size=224, channels=3, **IMAGENET_STATS, resized_crop=(0.08, 1.0), flip=True)
+RESNET9_DEFAULTS = dict(model='resnet9', pretrain_iters=4000, unlearn_iters=1000, batch_size=512, forget_set_size=500)
 _vit = lambda iters, forget: dict(model='vitb16', pretrain_iters=iters, unlearn_iters=iters // 4, batch_size=128, forget_set_size=forget)
 
 # %% ../nbs/01a_datasets.ipynb #e1e2b7a8
 register_dataset(DatasetSpec('CIFAR10', load_cifar10, num_classes=10, image_size=32, channels=3, **CIFAR_STATS,
-    confused_pair=(3, 5), crop_pad=4, flip=True,
-    defaults=dict(model='resnet9', pretrain_iters=4000, unlearn_iters=1000, batch_size=512, forget_set_size=500)))
+    confused_pair=(3, 5), crop_pad=4, flip=True, defaults=RESNET9_DEFAULTS))
 register_dataset(DatasetSpec('CIFAR100', load_cifar100, num_classes=100, image_size=32, channels=3, **CIFAR_STATS,
     confused_pair=(47, 53), crop_pad=4, flip=True,
     defaults=dict(model='resnetwide28x10', pretrain_iters=6000, unlearn_iters=1500, batch_size=512, forget_set_size=500)))
 register_dataset(DatasetSpec('PCAM', load_pcam, num_classes=2, image_size=PCAM_CROP, channels=3, mean=(0.5,) * 3, std=(0.5,) * 3,
-    confused_pair=(0, 1), crop_pad=4, flip=True,
-    defaults=dict(model='resnet9', pretrain_iters=4000, unlearn_iters=1000, batch_size=512, forget_set_size=500)))
+    confused_pair=(0, 1), crop_pad=4, flip=True, defaults=RESNET9_DEFAULTS))
 
 # %% ../nbs/01a_datasets.ipynb #b18b31f4
 register_dataset(DatasetSpec('LFWPeople', load_lfw_people, num_classes=62, confused_pair=None, **LARGE, defaults=_vit(500, 100)))

@@ -13,9 +13,9 @@ from .core import *
 from .models import *
 
 # %% auto #0
-__all__ = ['VIT_B16_FILE', 'smallcnn28', 'BasicBlock', 'scaled', 'cifar_resnet', 'resnet20', 'resnet32', 'resnet44', 'resnet56',
-           'resnet110', 'WideBasic', 'resnetwide28x10', 'PatchEmbedding', 'ClassToken', 'vitb16', 'vit_weights_file',
-           'resize_pos_embedding', 'from_torchvision_vit', 'load_vit_weights']
+__all__ = ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'VIT_B16_FILE', 'smallcnn28', 'BasicBlock', 'scaled',
+           'cifar_resnet', 'cifar_resnet_builder', 'WideBasic', 'resnetwide28x10', 'PatchEmbedding', 'ClassToken',
+           'vitb16', 'vit_weights_file', 'resize_pos_embedding', 'from_torchvision_vit', 'load_vit_weights']
 
 # %% ../nbs/03a_paper_models.ipynb #a7328a1d
 @register_model('smallcnn28')
@@ -61,45 +61,18 @@ def cifar_resnet(depth:int, # 6n + 2: 20, 32, 44, 56, 110, ...
     return nn.Sequential(*blocks, block(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)))
 
 # %% ../nbs/03a_paper_models.ipynb #d98f86ff
-@register_model('resnet20')
-def resnet20(num_classes:int, # number of classes
-             channels:int=3, # input channels
-             image_size:int=32, # input side (any: the head pools globally)
-             width:float=1.0): # channel multiplier (1.0: 16, 32, 64)
-    "ResNet-20: 3 basic blocks per stage."
-    return cifar_resnet(20, num_classes, channels, width)
-
-@register_model('resnet32')
-def resnet32(num_classes:int, # number of classes
-             channels:int=3, # input channels
-             image_size:int=32, # input side (any: the head pools globally)
-             width:float=1.0): # channel multiplier (1.0: 16, 32, 64)
-    "ResNet-32: 5 basic blocks per stage."
-    return cifar_resnet(32, num_classes, channels, width)
-
-@register_model('resnet44')
-def resnet44(num_classes:int, # number of classes
-             channels:int=3, # input channels
-             image_size:int=32, # input side (any: the head pools globally)
-             width:float=1.0): # channel multiplier (1.0: 16, 32, 64)
-    "ResNet-44: 7 basic blocks per stage."
-    return cifar_resnet(44, num_classes, channels, width)
-
-@register_model('resnet56')
-def resnet56(num_classes:int, # number of classes
-             channels:int=3, # input channels
-             image_size:int=32, # input side (any: the head pools globally)
-             width:float=1.0): # channel multiplier (1.0: 16, 32, 64)
-    "ResNet-56: 9 basic blocks per stage."
-    return cifar_resnet(56, num_classes, channels, width)
-
-@register_model('resnet110')
-def resnet110(num_classes:int, # number of classes
+def cifar_resnet_builder(depth:int): # 6n + 2
+    "Register `cifar_resnet` of `depth` layers as model `resnet{depth}` and return its builder."
+    def build(num_classes:int, # number of classes
               channels:int=3, # input channels
               image_size:int=32, # input side (any: the head pools globally)
               width:float=1.0): # channel multiplier (1.0: 16, 32, 64)
-    "ResNet-110: 18 basic blocks per stage."
-    return cifar_resnet(110, num_classes, channels, width)
+        return cifar_resnet(depth, num_classes, channels, width)
+    build.__name__ = build.__qualname__ = f'resnet{depth}'
+    build.__doc__ = f'ResNet-{depth}: {(depth - 2) // 6} basic blocks per stage.'
+    return register_model(build.__name__)(build)
+
+resnet20, resnet32, resnet44, resnet56, resnet110 = map(cifar_resnet_builder, (20, 32, 44, 56, 110))
 
 # %% ../nbs/03a_paper_models.ipynb #c1b22808
 class WideBasic(nn.Module):
