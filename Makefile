@@ -27,11 +27,19 @@ check-clean: install
 	if [ "$$before" != "$$after" ]; then echo "nbdev_export/nbdev_clean changed files: export and clean the notebooks, then commit:"; git status --short; exit 1; fi
 
 # Two test processes on two cores: one thread each, or torch's threads fight over the cores.
+# Nothing may hang: each step has a time limit (well inside CI's 90 minutes) and says so when it runs past it;
+# each pytest test has its own limit (pyproject.toml), and `--dist load` turns a crashed worker into a failed test
+# (xdist's loadfile/loadscope scheduling can stall or crash internally when a worker dies).
+NBS_LIMIT := 20m
+PY_LIMIT := 30m
+limited = timeout --kill-after=30 $(1) $(2); s=$$?; \
+	if [ $$s = 124 ] || [ $$s = 137 ]; then echo "make $@: stopped after $(1): '$(2)' ran past its time limit (a hung test?)" >&2; fi; exit $$s
+
 test-nbs: install
-	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --flags slow
+	@$(call limited,$(NBS_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --flags slow)
 
 test-py: install chromium fashion-data
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile tests
+	@$(call limited,$(PY_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist load tests)
 
 test: check-clean test-nbs test-py
 

@@ -8,8 +8,8 @@ import argparse, dataclasses, sys, typing
 from .core import *
 
 # %% auto #0
-__all__ = ['add_config_flags', 'config_from_args', 'OneLineParser', 'fail', 'cmd_run', 'describe_run', 'cmd_grid', 'cmd_report',
-           'build_parser', 'main']
+__all__ = ['add_config_flags', 'config_from_args', 'OneLineParser', 'fail', 'positive_int', 'cmd_run', 'describe_run', 'cmd_grid',
+           'cmd_report', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
 _COMMENTS = {'dataset': 'dataset name', 'model': 'architecture (default: the dataset\'s)'}
@@ -38,16 +38,24 @@ def fail(message:str): # the one-line error
     print(f'corrective-unlearning: error: {message}', file=sys.stderr)
     raise SystemExit(2)
 
+def positive_int(text:str): # the flag's value
+    "An argparse type: an integer of at least 1."
+    try: v = int(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"invalid int value: '{text}'") from None
+    if v < 1: raise argparse.ArgumentTypeError(f"{v} is not allowed: give at least 1")
+    return v
+
 # %% ../nbs/10_cli.ipynb #4ea08790
 def cmd_run(args): # parsed `run` arguments
     "Run one experiment and print its summary."
-    from corrective_unlearning.experiment import run_experiment, format_summary
+    from corrective_unlearning.experiment import run_experiment, format_summary, divergence_message
     load_plugins(args.plugins)
     cfg = config_from_args(args)
     result = run_experiment(cfg, out_dir=args.out)
     print(format_summary(result))
     out = args.out or f"{cfg.save_dir}/{cfg.exp_name}/{result['run_id']}"
     print(f'result: {out}/result.json')
+    if result['diverged']: print(f'corrective-unlearning: warning: {divergence_message(result)}', file=sys.stderr)
     return result
 
 def describe_run(run): # a planned grid run
@@ -86,7 +94,7 @@ def build_parser():
     run.set_defaults(func=cmd_run)
     grid = sub.add_parser('grid', help='run a grid of experiments through papermill on Dask')
     grid.add_argument('name', help='a registered grid (demo, digits-full, cifar10-poisoning, ...) or a JSON spec file')
-    grid.add_argument('--workers', type=int, default=None, help='local Dask worker processes (default: CPU cores)')
+    grid.add_argument('--workers', type=positive_int, default=None, help='local Dask worker processes, at least 1 (default: CPU cores)')
     grid.add_argument('--scheduler', default=None, help='address of an existing Dask scheduler, e.g. tcp://host:8786')
     grid.add_argument('--dry-run', action='store_true', help='list the runs and their status without running them')
     grid.add_argument('--root', default='runs', help='directory holding runs/<grid>/ (default: runs)')

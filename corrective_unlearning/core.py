@@ -11,8 +11,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['MANIPULATION_ALIASES', 'METHOD_ALIASES', 'CUError', 'lookup', 'Config', 'config_hash', 'seed_everything',
-           'get_device', 'atomic_write_bytes', 'atomic_write_json', 'load_plugins']
+__all__ = ['OPTION_RANGES', 'MANIPULATION_ALIASES', 'METHOD_ALIASES', 'CUError', 'lookup', 'Config', 'check_options',
+           'config_hash', 'seed_everything', 'get_device', 'atomic_write_bytes', 'atomic_write_json',
+           'check_writable_dir', 'load_plugins']
 
 # %% ../nbs/00_core.ipynb #ba3b54ff
 class CUError(ValueError):
@@ -62,6 +63,30 @@ class Config:
     weights: str = 'auto'               # initial weights for models that can start pretrained (vitb16): auto, a file, or none
     seed: int = 0                       # seeds the manipulation, deletion set, initialisation and batches
 
+# %% ../nbs/00_core.ipynb #adb9cf78
+def _finite(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+OPTION_RANGES = {  # option -> (test, the range in words)
+    'pretrain_lr': (lambda v: _finite(v) and v > 0, 'a finite number greater than 0'),
+    'unlearn_lr': (lambda v: v is None or (_finite(v) and v > 0), 'a finite number greater than 0'),
+    'wd': (lambda v: _finite(v) and v >= 0, 'a finite number, 0 or more'),
+    'kd_T': (lambda v: _finite(v) and v > 0, 'a finite number greater than 0 (SCRUB divides logits by it)'),
+    'alpha': (lambda v: _finite(v) and v >= 0, 'a finite number, 0 or more'),
+    'SSDdampening': (lambda v: _finite(v) and v >= 0, 'a finite number, 0 or more'),
+    'SSDselectwt': (lambda v: _finite(v) and v >= 0, 'a finite number, 0 or more'),
+    'factor': (lambda v: _finite(v), 'a finite number'),
+    'msteps': (lambda v: isinstance(v, int) and v >= 0, 'an integer, 0 or more'),
+    'patch_size': (lambda v: isinstance(v, int) and v >= 1, 'an integer, 1 or more'),
+    'seed': (lambda v: isinstance(v, int) and 0 <= v < 2**32, 'an integer from 0 to 4294967295'),
+}
+
+def check_options(cfg:Config): # the configuration to check
+    "Raise `CUError` naming the first option whose value is outside its range."
+    for name, (ok, words) in OPTION_RANGES.items():
+        v = getattr(cfg, name)
+        if not ok(v): raise CUError(f"{name}={v} is not allowed; {name} must be {words}")
+    return cfg
+
 # %% ../nbs/00_core.ipynb #c66d7ba5
 MANIPULATION_ALIASES = {'labeltargeted': 'interclasslabelswap', 'labelrandom': 'randomlabelswap'}
 METHOD_ALIASES = {'Scrub': 'SCRUB', 'BadTeacher': 'BadT'}
@@ -104,6 +129,21 @@ def atomic_write_json(path, # destination
                       obj): # JSON-serialisable object
     "Write `obj` as indented JSON to `path` atomically."
     return atomic_write_bytes(path, (json.dumps(obj, indent=2, default=str) + '\n').encode())
+
+# %% ../nbs/00_core.ipynb #af571fac
+def check_writable_dir(path, # a directory that results will be written to (it need not exist yet)
+                       option:str='save_dir'): # the option it came from, for the message
+    "Raise `CUError` unless `path` is, or can be created as, a writable directory."
+    path = Path(path).expanduser().absolute()
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise CUError(f"{option}={path}: {existing} is a file, not a directory; pass a directory path")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=existing, prefix='.cu-write-check-')
+        os.close(fd); os.unlink(tmp)
+    except OSError as e:
+        raise CUError(f"{option}={path}: cannot write in {existing} ({e.strerror}); pass a directory you can write to") from None
+    return path
 
 # %% ../nbs/00_core.ipynb #ac5116c0
 def load_plugins(plugins): # Python file paths or module names: a list, or one comma-separated string

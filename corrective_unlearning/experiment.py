@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_experiment.ipynb #f4fda8e7
 from __future__ import annotations
-import dataclasses, hashlib, io, platform, sys, time, warnings
+import dataclasses, functools, hashlib, io, platform, sys, time, warnings
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,9 +22,10 @@ from .methods import *
 from . import datasets, paper_models  # registers the paper's datasets and models
 
 # %% auto #0
-__all__ = ['PAPER_DEFAULTS', 'PRETRAIN_KEYS', 'LOCATION_KEYS', 'SUMMARY_METRICS', 'resolve', 'pretrain_config', 'checkpoint_path',
-           'save_checkpoint', 'load_checkpoint', 'build_model', 'pretrained_model', 'synchronize', 'run_id', 'versions',
-           'reference_metrics', 'run_experiment', 'format_summary', 'cross_validated_pair']
+__all__ = ['PAPER_DEFAULTS', 'PRETRAIN_KEYS', 'LOCATION_KEYS', 'PHASES', 'SUMMARY_METRICS', 'resolve', 'pretrain_config',
+           'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'build_model', 'pretrained_model', 'synchronize',
+           'run_id', 'cpu_name', 'versions', 'reference_metrics', 'run_experiment', 'format_summary',
+           'divergence_message', 'cross_validated_pair']
 
 # %% ../nbs/07_experiment.ipynb #7478bd1a
 PAPER_DEFAULTS = dict(model='resnet9', pretrain_iters=4000, unlearn_iters=1000, batch_size=512, forget_set_size=500)
@@ -48,7 +49,7 @@ def resolve(cfg:Config): # the configuration as given
     if cfg.deletion_size > cfg.forget_set_size:
         raise CUError(f"deletion_size={cfg.deletion_size} is larger than forget_set_size={cfg.forget_set_size}; only manipulated samples can be found")
     if cfg.deletion_size < 0: raise CUError(f"deletion_size={cfg.deletion_size} must not be negative")
-    return cfg
+    return check_options(cfg)
 
 # %% ../nbs/07_experiment.ipynb #eb1047f0
 PRETRAIN_KEYS = ('dataset', 'num_classes', 'model', 'dataset_method', 'forget_set_size', 'patch_size',
@@ -123,13 +124,21 @@ def run_id(cfg:Config): # resolved config
     "A stable id for the experiment `cfg` describes (paths and device excluded)."
     return config_hash({k: v for k, v in asdict(cfg).items() if k not in LOCATION_KEYS})
 
+@functools.cache
+def cpu_name():
+    "The CPU's model name (Linux: /proc/cpuinfo), else what `platform` knows."
+    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+
 def versions():
-    "Versions of the code and libraries behind a result."
+    "Versions of the code and libraries behind a result, and the hardware that produced it."
     return dict(corrective_unlearning=corrective_unlearning.__version__, torch=torch.__version__, numpy=np.__version__,
                 python=platform.python_version(), platform=platform.platform(),
-                device=torch.cuda.get_device_name() if torch.cuda.is_available() else platform.processor() or 'cpu')
+                cpu=cpu_name(), cpu_isa=torch.backends.cpu.get_cpu_capability(),  # CPU results differ between ISA levels
+                device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')
 
 _REFERENCES = {}  # (pretraining, deletion size) -> reference metrics, for this process
+PHASES = (('pretraining', 'manipulated'), ('clean model', 'clean'), ('unlearning', 'unlearned'))  # what trains which model, in order
 
 def reference_metrics(cfg:Config, # resolved config
                       split:Split, # data, manipulation and S_f
@@ -147,26 +156,30 @@ def run_experiment(cfg:Config, # the experiment
     "Run one configuration end to end and write its `result.json`; return the result."
     start = time.perf_counter()
     cfg = resolve(cfg)
+    out = Path(out_dir) if out_dir else Path(cfg.save_dir) / cfg.exp_name / run_id(cfg)
+    check_writable_dir(cfg.save_dir); check_writable_dir(out, 'out' if out_dir else 'save_dir')
     device = get_device(cfg.device)
     data = load_data(cfg.dataset, cfg.data_dir, device)
     manip = manipulate(data, cfg.dataset_method, cfg.forget_set_size, cfg.patch_size, cfg.seed)
     split = deletion_split(data, manip, cfg.deletion_size, cfg.seed)
     first_trained_block(build_model(cfg, data), cfg.k)  # reject an invalid k before training anything
-    manipulated, pretrain_s, cached = pretrained_model(cfg, data, manip)
-    clean, clean_s, clean_cached = pretrained_model(cfg, data, manip, clean=True)
+    models, diverged = {}, None
+    timings = dict(pretrain_seconds=None, pretrain_cached=False, clean_seconds=None, clean_cached=False, unlearn_seconds=None)
+    try:
+        models['manipulated'], timings['pretrain_seconds'], timings['pretrain_cached'] = pretrained_model(cfg, data, manip)
+        models['clean'], timings['clean_seconds'], timings['clean_cached'] = pretrained_model(cfg, data, manip, clean=True)
+        t = time.perf_counter()
+        models['unlearned'] = check_finite(METHODS[cfg.unlearn_method].fn(models['manipulated'], split, cfg), cfg.unlearn_method)
+        timings['unlearn_seconds'] = synchronize(device, t)
+    except Diverged as e: diverged = e
     t = time.perf_counter()
-    unlearned = METHODS[cfg.unlearn_method].fn(manipulated, split, cfg)
-    unlearn_s = synchronize(device, t)
-    t = time.perf_counter()
-    metrics = evaluate(unlearned, split)
-    reference = reference_metrics(cfg, split, manipulated, clean)
-    result = dict(run_id=run_id(cfg), config=asdict(cfg), metrics=metrics | dict(unlearn_seconds=unlearn_s),
-                  reference=reference,
-                  timings=dict(pretrain_seconds=pretrain_s, pretrain_cached=cached, clean_seconds=clean_s,
-                               clean_cached=clean_cached, unlearn_seconds=unlearn_s, eval_seconds=synchronize(device, t),
-                               total_seconds=time.perf_counter() - start),
+    metrics = evaluate(models['unlearned'], split) | dict(unlearn_seconds=timings['unlearn_seconds']) if 'unlearned' in models else None
+    reference = reference_metrics(cfg, split, models['manipulated'], models['clean']) if 'clean' in models else None
+    timings |= dict(eval_seconds=synchronize(device, t), total_seconds=time.perf_counter() - start)
+    result = dict(run_id=run_id(cfg), diverged=diverged is not None, diverged_step=getattr(diverged, 'step', None),
+                  diverged_in=diverged and next(phase for phase, m in PHASES if m not in models),
+                  config=asdict(cfg), metrics=metrics, reference=reference, timings=timings,
                   versions=versions(), finished=datetime.now(timezone.utc).isoformat(timespec='seconds'))
-    out = Path(out_dir) if out_dir else Path(cfg.save_dir) / cfg.exp_name / result['run_id']
     atomic_write_json(out / 'result.json', result)
     return result
 
@@ -177,15 +190,26 @@ def format_summary(result:dict): # what run_experiment returned
     "A readable table of the run's metrics next to the manipulated and clean models."
     c = result['config']
     fmt = lambda v: '     -' if v is None else f'{100 * v:6.1f}'
+    secs = lambda v: '-' if v is None else f'{v:.2f} s'
     lines = [f"{c['unlearn_method']} on {c['dataset']} / {c['model']}, {c['dataset_method']}: "
              f"{c['deletion_size']} of {c['forget_set_size']} manipulated samples found (seed {c['seed']})",
              f"{'metric (%)':<22}{'unlearned':>10}{'manipulated':>13}{'clean':>8}"]
+    m, ref = result['metrics'] or {}, result['reference'] or {}
     for k in SUMMARY_METRICS:
-        lines.append(f"{k:<22}{fmt(result['metrics'][k]):>10}{fmt(result['reference']['manipulated'][k]):>13}{fmt(result['reference']['clean'][k]):>8}")
+        lines.append(f"{k:<22}{fmt(m.get(k)):>10}{fmt(ref.get('manipulated', {}).get(k)):>13}{fmt(ref.get('clean', {}).get(k)):>8}")
     t = result['timings']
-    pre = 'cached' if t['pretrain_cached'] else f"{t['pretrain_seconds']:.2f} s"
-    lines.append(f"unlearning took {t['unlearn_seconds']:.2f} s; pretraining {pre}; total {t['total_seconds']:.2f} s")
+    pre = 'cached' if t['pretrain_cached'] else secs(t['pretrain_seconds'])
+    lines.append(f"unlearning took {secs(t['unlearn_seconds'])}; pretraining {pre}; total {secs(t['total_seconds'])}")
+    if result['diverged']: lines.append(divergence_message(result))
     return '\n'.join(lines)
+
+def divergence_message(result:dict): # a result with diverged == True
+    "One line saying what diverged, where, and what to try."
+    step = result['diverged_step']
+    where = 'its weights became non-finite' if step is None else f'the loss became non-finite at step {step}'
+    lr = 'pretrain_lr' if result['diverged_in'] != 'unlearning' else 'unlearn_lr'
+    return (f"DIVERGED: {result['diverged_in']} stopped because {where}; no metrics are recorded for what it would have "
+            f"produced (try a lower {lr})")
 
 # %% ../nbs/07_experiment.ipynb #83f69bfb
 def cross_validated_pair(dataset:str, # dataset name

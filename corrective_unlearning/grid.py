@@ -60,7 +60,9 @@ def grid_configs(spec:GridSpec): # the grid
     for entries in itertools.product(*spec.axes):
         opts = dict(spec.base)
         for e in entries: opts.update(e)
-        cfg = to_config(opts)
+        try: cfg = to_config(opts)
+        except CUError as e: raise CUError(f"grid {spec.name}, run {json.dumps(opts, default=str)}: {e}") from None
+        except TypeError as e: raise CUError(f"grid {spec.name}, run {json.dumps(opts, default=str)}: an option has a value of the wrong type ({e})") from None
         out.setdefault(run_id(cfg), cfg)
     return list(out.values())
 
@@ -130,8 +132,12 @@ def get_grid(name:str): # a registered grid name or a path to a JSON spec
         if not p.exists(): raise CUError(f"grid spec file {name} does not exist")
         try: d = json.loads(p.read_text())
         except json.JSONDecodeError as e: raise CUError(f"grid spec file {name} is not valid JSON ({e})") from None
-        missing = {'name', 'base', 'axes'} - set(d)
+        missing = {'name', 'base', 'axes'} - set(d) if isinstance(d, dict) else {'name', 'base', 'axes'}
         if missing: raise CUError(f"grid spec file {name} lacks {', '.join(sorted(missing))}; it needs name, base and axes")
+        if not (isinstance(d['base'], dict) and isinstance(d['axes'], list)
+                and all(isinstance(a, list) and all(isinstance(e, dict) for e in a) for a in d['axes'])):
+            raise CUError(f"grid spec file {name}: base must be an object of options and axes a list of lists of objects, "
+                          f'e.g. "axes": [[{{"unlearn_method": "EU"}}, {{"unlearn_method": "SSD"}}]]')
         return GridSpec(d['name'], d.get('description', ''), d['base'], d['axes'], d.get('plugins', []))
     return GRIDS[lookup(GRIDS, name, 'grid')]
 
@@ -270,7 +276,7 @@ def run_grid(name:str, # grid name or JSON spec path
     summary = GridSummary(spec.name, len(runs), len(runs) - len(todo), 0, [], 0.)
     if not todo: summary.seconds = time.perf_counter() - start; return summary
     cores = os.cpu_count() or 1
-    workers = workers or cores
+    workers = cores if workers is None else workers
     if workers < 1: raise CUError(f'--workers={workers} must be at least 1')
     cluster = None if scheduler else LocalCluster(n_workers=min(workers, len(todo)), threads_per_worker=1, processes=True,
                                                   dashboard_address=None, silence_logs=40)

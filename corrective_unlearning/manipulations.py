@@ -98,6 +98,7 @@ def randomlabelswap(data:Data, # the dataset
                     rng:np.random.Generator, # chooses the samples and the permutation
                     patch_size:int=3): # unused: no trigger
     "Permute the labels of a random subset among itself."
+    if size < 2: raise CUError(f"forget_set_size={size} is too small for random label swaps: labels are permuted among at least 2 samples")
     idx = torch.as_tensor(rng.choice(data.n_train, size, replace=False), device=data.device)
     perm = torch.as_tensor(rng.permutation(size), device=data.device)
     y = data.y_train.clone(); y[idx] = data.y_train[idx][perm]

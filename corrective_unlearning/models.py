@@ -10,8 +10,8 @@ from torch import nn
 from .core import *
 
 # %% auto #0
-__all__ = ['MODELS', 'block', 'conv_bn', 'Residual', 'head', 'register_model', 'smallcnn', 'resnet9', 'make_model', 'valid_ks',
-           'first_trained_block', 'freeze_front', 'front_eval', 'reinit_']
+__all__ = ['MODELS', 'block', 'conv_bn', 'Residual', 'head', 'register_model', 'smallcnn', 'resnet9', 'channels_last_safe',
+           'memory_format', 'make_model', 'valid_ks', 'first_trained_block', 'freeze_front', 'front_eval', 'reinit_']
 
 # %% ../nbs/03_models.ipynb #f682a4cd
 def block(*layers:nn.Module, # the block's layers, in order
@@ -70,6 +70,18 @@ def resnet9(num_classes:int, # output classes
         block(Residual(*conv_bn(c[2], c[2]), *conv_bn(c[2], c[2])), depth=2),
         block(*conv_bn(c[2], c[3], pool=True)), block(*head(c[3], num_classes)))
 
+# %% ../nbs/03_models.ipynb #10447a17
+def channels_last_safe(conv:nn.Conv2d): # a convolution of the model
+    "False for a strided 1x1 convolution with fewer than 16 input channels: oneDNN's CPU backward overruns a buffer on it."
+    return not (conv.kernel_size == (1, 1) and max(conv.stride) > 1 and conv.in_channels < 16)
+
+def memory_format(model:nn.Module, # a model built from blocks
+                  device:torch.device|str='cpu'): # where it trains
+    "`torch.channels_last` on CUDA, and on CPU when every convolution of `model` is `channels_last_safe`; else contiguous."
+    if torch.device(device).type == 'cuda': return torch.channels_last
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    return torch.channels_last if convs and all(map(channels_last_safe, convs)) else torch.contiguous_format
+
 # %% ../nbs/03_models.ipynb #6fc0af67
 def make_model(name:str, # registered model name
                num_classes:int, # the dataset's number of classes
@@ -80,7 +92,8 @@ def make_model(name:str, # registered model name
     "Build model `name` for the given shape."
     build = MODELS[lookup(MODELS, name, 'model')]
     if 'weights' in inspect.signature(build).parameters: kwargs['weights'] = weights
-    return build(num_classes, channels, image_size, **kwargs).to(memory_format=torch.channels_last)
+    model = build(num_classes, channels, image_size, **kwargs)
+    return model.to(memory_format=memory_format(model))
 
 # %% ../nbs/03_models.ipynb #19ed0bfa
 def valid_ks(model:nn.Sequential): # a model built from blocks

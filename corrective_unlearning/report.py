@@ -12,18 +12,20 @@ from .core import *
 from .grid import get_grid, grid_dir
 
 # %% auto #0
-__all__ = ['HYPERPARAMETERS', 'PROBLEM', 'COLORS', 'result_row', 'collect', 'select_settings', 'plot_problem', 'problems',
-           'write_report', 'summary_table']
+__all__ = ['HYPERPARAMETERS', 'PROBLEM', 'COLORS', 'result_row', 'collect', 'diverged', 'select_settings', 'plot_problem',
+           'problems', 'write_report', 'summary_table']
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def result_row(result:dict, # a parsed result.json
                runner:dict|None=None): # its parsed runner.json, if any
     "One flat table row for a run."
-    c = result['config']
+    c, v = result['config'], result.get('versions', {})
     row = dict(run_id=result['run_id']) | c | dict(deletion_fraction=c['deletion_size'] / c['forget_set_size'])
-    row |= result['metrics']
-    for ref, metrics in result['reference'].items(): row |= {f'{ref}_{k}': v for k, v in metrics.items()}
+    row |= {k: result.get(k, default) for k, default in (('diverged', False), ('diverged_in', None), ('diverged_step', None))}
+    row |= result['metrics'] or {}
+    for ref, metrics in (result['reference'] or {}).items(): row |= {f'{ref}_{k}': v for k, v in metrics.items()}
     row |= {k: v for k, v in result['timings'].items()}
+    row |= dict(torch_version=v.get('torch'), cpu=v.get('cpu'), cpu_isa=v.get('cpu_isa'), device_name=v.get('device'))
     if runner:
         row['run_wall_seconds'] = runner['wall_seconds']
         row['overhead_seconds'] = runner['wall_seconds'] - result['timings']['total_seconds']
@@ -44,10 +46,14 @@ def collect(name:str, # grid name or JSON spec path
 HYPERPARAMETERS = ['k', 'alpha', 'msteps', 'kd_T', 'SSDdampening', 'SSDselectwt', 'unlearn_iters', 'unlearn_lr']
 PROBLEM = ['dataset', 'model', 'dataset_method', 'forget_set_size']
 
+def diverged(df:pd.DataFrame): # collect()'s table, or a results.csv read back
+    "Boolean Series: which runs diverged (tables written before divergence was recorded have none)."
+    return df['diverged'].fillna(False).astype(bool) if 'diverged' in df else pd.Series(False, index=df.index)
+
 def select_settings(df:pd.DataFrame, # collect()'s table
                     margin:float=0.05): # allowed drop in retain accuracy below the manipulated model
     "The rows of the chosen setting of every method at every fraction (all seeds)."
-    df = df[df.unlearn_method != 'Naive']
+    df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     keys = PROBLEM + ['unlearn_method', 'deletion_fraction']
     means = df.groupby(keys + HYPERPARAMETERS, dropna=False)[['corrected_acc', 'retain_acc', 'manipulated_retain_acc']].mean().reset_index()
     means['ok'] = means.retain_acc >= means.manipulated_retain_acc - margin
@@ -76,8 +82,10 @@ def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, m
         ax.set(title=title, xlabel='fraction of S_m found', ylabel='%', ylim=(-2, 102))
         ax.grid(alpha=0.3)
     axes[1].legend(loc='lower right', fontsize=8)
+    n_div = int(diverged(df).sum())
     fig.suptitle(f"{first.dataset} / {first.model}: {first.dataset_method}, |S_m| = {first.forget_set_size} "
-                 f"({df.seed.nunique()} seed{'s' if df.seed.nunique() > 1 else ''})")
+                 f"({df.seed.nunique()} seed{'s' if df.seed.nunique() > 1 else ''}"
+                 + (f"; {n_div} diverged run{'s' if n_div > 1 else ''} left out)" if n_div else ')'))
     fig.tight_layout()
     return fig
 
@@ -112,7 +120,9 @@ def summary_table(df:pd.DataFrame, # collect()'s table
         t = g.groupby(['unlearn_method', 'deletion_fraction'])[['corrected_acc', 'retain_acc']].mean().mul(100).round(1)
         t = t.apply(lambda r: f'{r.corrected_acc:.1f} / {r.retain_acc:.1f}', axis=1).unstack('deletion_fraction')
         ref = df.set_index(PROBLEM).loc[key]
+        div = ref[diverged(ref)].unlearn_method.value_counts()
         out.append(f"{' / '.join(map(str, key))}  (corrected / retain %)\n{t.to_string()}\n"
                    f"manipulated model: {100 * ref.manipulated_corrected_acc.mean():.1f} / {100 * ref.manipulated_retain_acc.mean():.1f}   "
-                   f"clean model: {100 * ref.clean_corrected_acc.mean():.1f} / {100 * ref.clean_retain_acc.mean():.1f}")
+                   f"clean model: {100 * ref.clean_corrected_acc.mean():.1f} / {100 * ref.clean_retain_acc.mean():.1f}"
+                   + (f"\ndiverged runs, left out: {', '.join(f'{m} {n}' for m, n in div.items())}" if len(div) else ''))
     return '\n\n'.join(out)

@@ -15,7 +15,7 @@ from .manipulations import *
 from .models import *
 
 # %% auto #0
-__all__ = ['lr_factor', 'index_batches', 'autocast', 'fit']
+__all__ = ['lr_factor', 'index_batches', 'Diverged', 'check_finite', 'autocast', 'fit']
 
 # %% ../nbs/04_training.ipynb #4a86af38
 def lr_factor(step:int, # zero-based step
@@ -34,6 +34,20 @@ def index_batches(idx:torch.Tensor, # training-set indices to draw from
     while True:
         perm = idx[torch.randperm(len(idx), device=idx.device, generator=gen)]
         yield from perm.split(batch_size)
+
+# %% ../nbs/04_training.ipynb #aa3a10a7
+class Diverged(Exception):
+    "Training stopped: its loss (or the resulting weights) became non-finite."
+    def __init__(self, step:int|None, # zero-based step of the first non-finite loss; None: found in the weights only
+                 what:str='training'): # what diverged, for the message
+        self.step, self.what = step, what
+        super().__init__(f"{what} diverged: " + ('its weights became non-finite' if step is None else f'the loss became non-finite at step {step}'))
+
+def check_finite(model:torch.nn.Module, # a trained or unlearned model
+                 what:str='training'): # what produced it, for the message
+    "Return `model`, or raise `Diverged` when any of its weights or buffers is NaN or infinite."
+    if any(t.is_floating_point() and not torch.isfinite(t).all() for t in model.state_dict().values()): raise Diverged(None, what)
+    return model
 
 # %% ../nbs/04_training.ipynb #90cc51e1
 def autocast(device:torch.device): # the training device
@@ -54,24 +68,31 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
         batches=None, # an iterator of index batches, instead of shuffling `idx`
         compile:bool|None=None, # torch.compile the model (default: env CORRECTIVE_UNLEARNING_COMPILE=1)
         desc:str='train'): # progress-bar label
-    "Train `model` in place with SGD and the paper's schedule; return it in evaluation mode."
-    model = model.to(memory_format=torch.channels_last)  # faster convolutions on CPU and CUDA alike
+    "Train `model` in place with SGD and the paper's schedule; return it in evaluation mode (raises `Diverged`)."
+    fmt = memory_format(model, data.device)
+    model = model.to(memory_format=fmt)
     params = freeze_front(model, k)
     opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
     gen = torch.Generator(data.device).manual_seed(seed)
     batches = batches or index_batches(idx.to(data.device), batch_size, gen)
     if compile is None: compile = os.environ.get('CORRECTIVE_UNLEARNING_COMPILE') == '1'
     net = torch.compile(model) if compile else model
+    first_bad = torch.full((), -1, device=data.device)  # the first step whose loss was not finite
+    every = 1 if data.device.type == 'cpu' else 25  # reading first_bad waits for CUDA: not at every step there
     front_eval(model.train(), k)
-    for step in tqdm(range(iters), desc=desc, leave=False, disable=None):
-        for group in opt.param_groups: group['lr'] = lr * lr_factor(step, iters)
-        b = next(batches)
-        x, y = manipulated_batch(data, manip, b, augment=True, gen=gen)
-        x = x.contiguous(memory_format=torch.channels_last)
-        with autocast(data.device):
-            loss = loss_fn(net, x, y, b) if loss_fn else F.cross_entropy(net(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    for p in model.parameters(): p.requires_grad_(True)
-    return model.eval()
+    try:
+        for step in tqdm(range(iters), desc=desc, leave=False, disable=None):
+            for group in opt.param_groups: group['lr'] = lr * lr_factor(step, iters)
+            b = next(batches)
+            x, y = manipulated_batch(data, manip, b, augment=True, gen=gen)
+            x = x.contiguous(memory_format=fmt)
+            with autocast(data.device):
+                loss = loss_fn(net, x, y, b) if loss_fn else F.cross_entropy(net(x), y)
+            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss.detach()), step, first_bad)
+            if ((step + 1) % every == 0 or step + 1 == iters) and int(first_bad) >= 0: raise Diverged(int(first_bad), desc)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    finally:
+        for p in model.parameters(): p.requires_grad_(True)
+    return check_finite(model, desc).eval()

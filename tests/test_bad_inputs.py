@@ -24,3 +24,81 @@ def test_bad_input(cli, tmp_path, name):
     assert err.count('\n') == 1 and 'Traceback' not in err, err
     assert message in err, err
     assert not (tmp_path / 'pretrained').exists()  # rejected before any training
+
+# Values no meaningful run can have: refused before anything is loaded, trained or written.
+# These call the command line's entry point in-process (the same code a console script runs), which is fast.
+OUT_OF_RANGE = {
+    'negative seed': ('--seed=-1', 'seed=-1 is not allowed; seed must be an integer from 0 to 4294967295'),
+    'seed too large': ('--seed=4294967296', 'seed=4294967296 is not allowed'),
+    'unlearn_lr nan': ('--unlearn_lr=nan', 'unlearn_lr=nan is not allowed; unlearn_lr must be a finite number greater than 0'),
+    'unlearn_lr inf': ('--unlearn_lr=inf', 'unlearn_lr=inf is not allowed'),
+    'unlearn_lr zero': ('--unlearn_lr=0', 'unlearn_lr=0.0 is not allowed'),
+    'unlearn_lr negative': ('--unlearn_lr=-0.1', 'unlearn_lr=-0.1 is not allowed'),
+    'pretrain_lr nan': ('--pretrain_lr=nan', 'pretrain_lr=nan is not allowed; pretrain_lr must be a finite number greater than 0'),
+    'pretrain_lr inf': ('--pretrain_lr=-inf', 'pretrain_lr=-inf is not allowed'),
+    'pretrain_lr zero': ('--pretrain_lr=0', 'pretrain_lr=0.0 is not allowed'),
+    'wd negative': ('--wd=-0.0005', 'wd=-0.0005 is not allowed; wd must be a finite number, 0 or more'),
+    'wd nan': ('--wd=nan', 'wd=nan is not allowed'),
+    'kd_T zero': ('--kd_T=0', 'kd_T=0.0 is not allowed; kd_T must be a finite number greater than 0'),
+    'kd_T negative': ('--kd_T=-4', 'kd_T=-4.0 is not allowed'),
+    'alpha negative': ('--alpha=-1', 'alpha=-1.0 is not allowed; alpha must be a finite number, 0 or more'),
+    'alpha nan': ('--alpha=nan', 'alpha=nan is not allowed'),
+    'SSDdampening negative': ('--SSDdampening=-1', 'SSDdampening=-1.0 is not allowed'),
+    'SSDdampening nan': ('--SSDdampening=nan', 'SSDdampening=nan is not allowed'),
+    'SSDselectwt negative': ('--SSDselectwt=-10', 'SSDselectwt=-10.0 is not allowed'),
+    'SSDselectwt nan': ('--SSDselectwt=nan', 'SSDselectwt=nan is not allowed'),
+    'msteps negative': ('--msteps=-1', 'msteps=-1 is not allowed; msteps must be an integer, 0 or more'),
+    'random swap of one sample': ('--dataset_method=labelrandom --forget_set_size=1', 'forget_set_size=1 is too small for random label swaps'),
+}
+
+def run_main(*argv):
+    "The command line's entry point in this process: (exit status, stderr)."
+    import contextlib, io
+    from corrective_unlearning.cli import main
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try: main([str(a) for a in argv]); code = 0
+        except SystemExit as e: code = e.code
+    return code, err.getvalue()
+
+def assert_refused(code, err, message):
+    assert code == 2, (code, err)
+    assert err.count('\n') == 1 and 'Traceback' not in err, err
+    assert err.startswith('corrective-unlearning') and ': error: ' in err and message in err, err
+
+@pytest.mark.parametrize('name', OUT_OF_RANGE)
+def test_out_of_range_value(tmp_path, name):
+    args, message = OUT_OF_RANGE[name]
+    assert_refused(*run_main('run', f'--save_dir={tmp_path}', '--pretrain_iters=5', *args.split()), message)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+def test_save_dir_is_a_file(tmp_path):
+    (tmp_path / 'f').write_text('')
+    assert_refused(*run_main('run', f'--save_dir={tmp_path}/f/logs', '--pretrain_iters=5'), f'{tmp_path}/f is a file, not a directory')
+    assert [p.name for p in tmp_path.iterdir()] == ['f']
+
+def test_save_dir_not_writable(tmp_path):
+    "A directory without write permission (for root, who may write anywhere else, a pseudo-filesystem)."
+    import os
+    target = tmp_path / 'ro'
+    if os.geteuid() == 0: target = '/proc/cu-results'
+    else: target.mkdir(mode=0o500)
+    assert_refused(*run_main('run', f'--save_dir={target}', '--pretrain_iters=5'), 'cannot write in')
+    assert not os.path.exists(f'{target}/pretrained')
+
+def test_grid_workers_zero(cli):
+    code, out, err = cli('grid', 'demo', '--workers=0', '--dry-run')
+    assert_refused(code, err, 'argument --workers: 0 is not allowed: give at least 1')
+
+def test_report_without_results(tmp_path):
+    assert_refused(*run_main('report', 'demo', f'--root={tmp_path}'), f'grid demo has no complete runs under {tmp_path}/demo')
+    assert list(tmp_path.iterdir()) == []
+
+def test_grid_spec_with_an_invalid_value_names_the_run(tmp_path):
+    import json
+    spec = tmp_path / 'mine.json'
+    spec.write_text(json.dumps(dict(name='mine', base=dict(pretrain_iters=5),
+                                    axes=[[dict(unlearn_method='EU'), dict(unlearn_method='Unlearn', k=1)], [dict(seed=0)]])))
+    code, err = run_main('grid', str(spec), f'--root={tmp_path}', '--workers=1')
+    assert_refused(code, err, 'grid mine, run {"pretrain_iters": 5, "unlearn_method": "Unlearn", "k": 1, "seed": 0}: unknown unlearning method')
+    assert [p.name for p in tmp_path.iterdir()] == ['mine.json']
