@@ -8,11 +8,12 @@ import argparse, dataclasses, sys, typing
 from .core import *
 
 # %% auto #0
-__all__ = ['add_config_flags', 'config_from_args', 'OneLineParser', 'fail', 'positive_int', 'cmd_run', 'describe_run', 'cmd_grid',
-           'cmd_report', 'build_parser', 'main']
+__all__ = ['HELP', 'add_config_flags', 'config_from_args', 'OneLineParser', 'fail', 'positive_int', 'cmd_run', 'describe_run',
+           'cmd_grid', 'cmd_report', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
-_COMMENTS = {'dataset': 'dataset name', 'model': 'architecture (default: the dataset\'s)'}
+HELP = {'unlearn_method': "Naive, EU, CF, SCRUB, BadT or SSD. Naive returns the manipulated model unchanged (the reference); "
+                          "upstream's Naive fine-tuned all layers on the retained data, which is CF with --k=-1"}
 
 def _flag_type(annotation:str): return int if 'int' in annotation else float if 'float' in annotation else str
 
@@ -20,7 +21,7 @@ def add_config_flags(parser:argparse.ArgumentParser): # the parser to extend
     "One flag per `Config` field, with the upstream names; unset flags keep the `Config` default."
     for f in dataclasses.fields(Config):
         parser.add_argument(f'--{f.name}', type=_flag_type(str(f.type)), default=argparse.SUPPRESS, metavar=f.name.upper(),
-                            help=f'(default: {f.default})')
+                            help=(HELP[f.name] + ' ' if f.name in HELP else '') + f'(default: {f.default})')
     return parser
 
 def config_from_args(ns:argparse.Namespace): # parsed flags

@@ -39,7 +39,7 @@ class Config:
     num_classes: int|None = None        # number of classes; must match the dataset
     model: str|None = None              # architecture (see `MODELS`); default: the dataset's
     dataset_method: str = 'poisoning'   # manipulation: poisoning, interclasslabelswap, randomlabelswap
-    unlearn_method: str = 'SSD'         # Naive, EU, CF, SCRUB, BadT, SSD
+    unlearn_method: str = 'SSD'         # Naive (no unlearning; upstream's Naive is CF with k=-1), EU, CF, SCRUB, BadT, SSD
     forget_set_size: int|None = None    # |S_m|: number of manipulated training samples
     deletion_size: int|None = None      # |S_f|: manipulated samples found by the developer (default |S_m|/2)
     patch_size: int = 3                 # poisoning trigger: a patch_size x patch_size patch, bottom-right

@@ -159,3 +159,6 @@ def batch_images(data:Data, # the dataset
         if data.spec.resized_crop: x = random_resized_crop(x, data.spec.resized_crop, gen=gen)
         if data.spec.flip: x = random_flip(x, gen)
     return normalize(x, data)
+
+# %% ../nbs/01_data.ipynb #087202e4
+from . import datasets  # noqa: E402,F401  (registers the paper's datasets)

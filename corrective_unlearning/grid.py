@@ -12,8 +12,8 @@ from .core import *
 from .experiment import resolve, run_id
 
 # %% auto #0
-__all__ = ['GRIDS', 'FRACTIONS', 'SCRUB_ALPHAS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'PAPER_GRIDS', 'GridSpec', 'register_grid',
-           'axis', 'to_config', 'grid_configs', 'method_axis', 'get_grid', 'grid_dir', 'run_status',
+__all__ = ['GRIDS', 'FRACTIONS', 'SCRUB_ALPHAS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'SWAP_ALPHAS', 'PAPER_GRIDS', 'GridSpec',
+           'register_grid', 'axis', 'to_config', 'grid_configs', 'method_axis', 'get_grid', 'grid_dir', 'run_status',
            'run_notebook_path', 'close_run_clients', 'shutdown_warm_kernel', 'execute_run', 'Run', 'plan', 'run_params',
            'GridSummary', 'run_grid']
 
@@ -74,9 +74,11 @@ SSD_PAIRS = [(a, a * r) for a in SSD_SELECT_WTS for r in (0.1, 0.5, 1, 5, 10)] #
 def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, SCRUB and BadT
                 full_iters:int, # steps for retraining the whole model (EU, k=-1)
                 ks=(2, 4), # partial-model k values of EU and CF
-                sweep:bool=True): # the upstream sweeps, or each method once at its defaults
+                sweep:bool=True, # the upstream sweeps, or each method once at its defaults
+                msteps:int|None=None, # SCRUB's max-step budget (default: a tenth of unlearn_iters)
+                alphas=tuple(SCRUB_ALPHAS)): # SCRUB's alpha sweep
     "The methods axis: EU, CF, SCRUB, BadT, SSD (with the upstream sweeps) and the Naive reference run."
-    msteps = max(1, unlearn_iters // 10)
+    msteps = msteps or max(1, unlearn_iters // 10)
     if not sweep:
         return [dict(unlearn_method='EU', k=-1, unlearn_iters=full_iters), dict(unlearn_method='CF', k=-1, unlearn_iters=unlearn_iters),
                 dict(unlearn_method='SCRUB', unlearn_iters=unlearn_iters, msteps=msteps, alpha=0.001),
@@ -84,7 +86,7 @@ def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, 
                 dict(unlearn_method='Naive', deletion_fraction=0.0)]
     return ([dict(unlearn_method=m, k=k, unlearn_iters=unlearn_iters) for m in ('EU', 'CF') for k in ks]
             + [dict(unlearn_method='EU', k=-1, unlearn_iters=full_iters), dict(unlearn_method='CF', k=-1, unlearn_iters=unlearn_iters)]
-            + [dict(unlearn_method='SCRUB', alpha=a, msteps=msteps, unlearn_iters=unlearn_iters) for a in SCRUB_ALPHAS]
+            + [dict(unlearn_method='SCRUB', alpha=a, msteps=msteps, unlearn_iters=unlearn_iters) for a in alphas]
             + [dict(unlearn_method='BadT', unlearn_iters=unlearn_iters)]
             + [dict(unlearn_method='SSD', SSDselectwt=a, SSDdampening=l) for a, l in SSD_PAIRS]
             + [dict(unlearn_method='Naive', deletion_fraction=0.0)])
@@ -108,19 +110,27 @@ register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning and interclass confu
     + [dict(unlearn_method='Naive', deletion_fraction=0.0)]]))
 
 # %% ../nbs/08_grid.ipynb #e62a11d6
-def _paper_grid(name, dataset, method, sizes, model, pretrain_iters, description):
+def _paper_grid(name, dataset, method, sizes, fractions, model, pretrain_iters, short, long, ks, alphas, description):
     register_grid(GridSpec(name, description,
         dict(dataset=dataset, model=model, pretrain_iters=pretrain_iters, dataset_method=method),
-        [axis('forget_set_size', sizes), axis('deletion_fraction', FRACTIONS),
-         method_axis(1000, pretrain_iters, ks=(2, 4) if model == 'resnet9' else (9, 17))]))
+        [axis('forget_set_size', sizes), axis('deletion_fraction', fractions),
+         method_axis(short, long, ks=ks, msteps=100, alphas=alphas)]))
 
 # %% ../nbs/08_grid.ipynb #df91d8bf
-PAPER_GRIDS = [
-    ('cifar10-poisoning', 'CIFAR10', 'poisoning', [100, 500, 1000], 'resnet9', 4000, 'CIFAR10 ResNet-9 poisoning (paper sizes)'),
-    ('cifar10-interclass', 'CIFAR10', 'interclasslabelswap', [500, 2500, 5000], 'resnet9', 4000, 'CIFAR10 ResNet-9 cat/dog interclass confusion'),
-    ('cifar10-randomswap', 'CIFAR10', 'randomlabelswap', [500, 2500, 5000], 'resnet9', 4000, 'CIFAR10 ResNet-9 random label swaps'),
-    ('cifar100-interclass', 'CIFAR100', 'interclasslabelswap', [100, 250, 500], 'resnetwide28x10', 6000, 'CIFAR100 WRN-28x10 interclass confusion'),
-    ('cifar100-poisoning', 'CIFAR100', 'poisoning', [100, 500, 1000], 'resnetwide28x10', 6000, 'CIFAR100 WRN-28x10 poisoning'),
+SWAP_ALPHAS = (0.0001, *SCRUB_ALPHAS)  # randomswap.sh adds 0.0001
+PAPER_GRIDS = [  # name, dataset, manipulation, sizes, fractions, model, pretraining, short and long unlearning steps, EU/CF k, SCRUB alphas
+    ('cifar10-poisoning', 'CIFAR10', 'poisoning', [100, 500, 1000], FRACTIONS, 'resnet9', 4000, 1000, 4000, (2, 4), SCRUB_ALPHAS,
+     'CIFAR10 ResNet-9 poisoning (CIFAR10_poisoning.sh)'),
+    ('cifar10-interclass', 'CIFAR10', 'interclasslabelswap', [500, 2500, 5000], FRACTIONS, 'resnet9', 4000, 1000, 4000, (2, 4), SCRUB_ALPHAS,
+     'CIFAR10 ResNet-9 cat/dog interclass confusion (CIFAR10_IC.sh)'),
+    ('cifar10-randomswap', 'CIFAR10', 'randomlabelswap', [5000], [1.0], 'resnet9', 5500, 1000, 4000, (2, 4), SWAP_ALPHAS,
+     'CIFAR10 ResNet-9 random label swaps of 5000, all found (randomswap.sh)'),
+    ('cifar100-poisoning', 'CIFAR100', 'poisoning', [100, 500, 1000], FRACTIONS, 'resnetwide28x10', 6000, 1500, 6000, (5, 13), SCRUB_ALPHAS,
+     'CIFAR100 WRN-28x10 poisoning (CIFAR100_poisoning.sh)'),
+    ('cifar100-interclass', 'CIFAR100', 'interclasslabelswap', [100, 250, 500], FRACTIONS, 'resnetwide28x10', 6000, 1500, 6000, (5, 13), SCRUB_ALPHAS,
+     'CIFAR100 WRN-28x10 interclass confusion (CIFAR100_IC.sh)'),
+    ('cifar100-randomswap', 'CIFAR100', 'randomlabelswap', [5000], [1.0], 'resnetwide28x10', 6000, 1500, 6000, (5, 13), SWAP_ALPHAS,
+     'CIFAR100 WRN-28x10 random label swaps of 5000, all found (randomswap.sh)'),
 ]
 for g in PAPER_GRIDS: _paper_grid(*g)
 

@@ -139,10 +139,12 @@ def importances(model, # the model (its gradients are cleared afterwards)
                 data:Data, # the dataset
                 manip:Manipulation, # labels and triggers of the training set
                 idx:torch.Tensor, # training-set indices to average over
-                batch_size:int): # samples per batch
+                batch_size:int, # samples per batch
+                seed:int|None=0): # seeds the shuffle of `idx` into batches; None keeps the order given
     "Mean over batches of the squared gradient of the cross-entropy, per parameter (no augmentation)."
     model.eval()
     imp = [torch.zeros_like(p) for p in model.parameters()]
+    if seed is not None: idx = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed)).to(idx.device)]
     batches = idx.split(batch_size)
     for b in batches:
         x, y = manipulated_batch(data, manip, b, augment=False)
@@ -164,20 +166,21 @@ def dampen_(params, # parameters to dampen in place
             sel = f > select_wt * o
             p[sel] *= (dampening * o[sel] / f[sel]).clamp(max=1)
 
-_FULL_IMPORTANCES = {}  # (model fingerprint, data, manipulation, batch size) -> importances, for this process
+_FULL_IMPORTANCES = {}  # (model fingerprint, data, manipulation, batch size, seed) -> importances, for this process
 
 def full_importances(model, # the model (evaluation mode)
                      data:Data, # the dataset
                      manip:Manipulation, # labels and triggers of the training set
-                     batch_size:int): # samples per batch
+                     batch_size:int, # samples per batch
+                     seed:int=0): # seeds the batches' shuffle
     "`importances` over the whole training set, remembered per process: they do not depend on S_f or on SSD's options."
     with torch.no_grad():
         weights = torch.cat([p.detach().flatten().double() for p in model.state_dict().values() if p.is_floating_point()])
     key = (weights.numel(), weights.sum().item(), weights.abs().sum().item(), (weights ** 2).sum().item(),
-           id(data.x_train), manip.kind, manip.y.sum().item(), int(manip.trigger_mask.sum()), batch_size)
+           id(data.x_train), manip.kind, manip.y.sum().item(), int(manip.trigger_mask.sum()), batch_size, seed)
     if key not in _FULL_IMPORTANCES:
         if len(_FULL_IMPORTANCES) >= 4: _FULL_IMPORTANCES.clear()  # a few models at a time: bounded memory
-        _FULL_IMPORTANCES[key] = importances(model, data, manip, torch.arange(data.n_train, device=data.device), batch_size)
+        _FULL_IMPORTANCES[key] = importances(model, data, manip, torch.arange(data.n_train, device=data.device), batch_size, seed)
     return _FULL_IMPORTANCES[key]
 
 @register_method('SSD')
@@ -188,8 +191,8 @@ def ssd(model, # the manipulated model (left unchanged)
     model = copy.deepcopy(model)
     if not split.forget.any(): return model
     data, manip = split.data, split.manip
-    full = full_importances(model, data, manip, cfg.batch_size)
-    forget = importances(model, data, manip, split.forget.nonzero().flatten(), cfg.batch_size)
+    full = full_importances(model, data, manip, cfg.batch_size, cfg.seed)
+    forget = importances(model, data, manip, split.forget.nonzero().flatten(), cfg.batch_size, cfg.seed)
     cut = first_trained_block(model, cfg.k)
     n_front = sum(1 for _ in model[:cut].parameters())
     dampen_(list(model.parameters())[n_front:], full[n_front:], forget[n_front:], cfg.SSDselectwt, cfg.SSDdampening)

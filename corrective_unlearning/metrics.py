@@ -44,14 +44,14 @@ def evaluate(model:torch.nn.Module, # the model to evaluate, on data.device
     trig = (m.patch_size, m.trigger_value) if m.patch_size else None
     if m.kind == 'poisoning':
         nt = data.y_test != m.target
-        pt = predict(model, data, data.x_test[nt], trig)
-        r.update(corrected_acc=accuracy(pt, data.y_test[nt]), retain_acc=r['clean_test_acc'],
-                 attack_success_rate=accuracy(pt, torch.full_like(pt, m.target)))
+        pt = predict(model, data, data.x_test, trig)
+        r.update(corrected_acc=accuracy(pt, data.y_test), corrected_acc_nontarget=accuracy(pt[nt], data.y_test[nt]),
+                 retain_acc=r['clean_test_acc'], attack_success_rate=accuracy(pt[nt], torch.full_like(pt[nt], m.target)))
     elif m.kind == 'interclasslabelswap':
         pair = torch.isin(data.y_test, torch.tensor(m.pair, device=data.device))
-        r.update(corrected_acc=accuracy(pred[pair], data.y_test[pair]), retain_acc=accuracy(pred[~pair], data.y_test[~pair]),
-                 attack_success_rate=None)
-    else: r.update(corrected_acc=r['clean_test_acc'], retain_acc=r['clean_test_acc'], attack_success_rate=None)
+        r.update(corrected_acc=accuracy(pred[pair], data.y_test[pair]), corrected_acc_nontarget=None,
+                 retain_acc=accuracy(pred[~pair], data.y_test[~pair]), attack_success_rate=None)
+    else: r.update(corrected_acc=r['clean_test_acc'], corrected_acc_nontarget=None, retain_acc=r['clean_test_acc'], attack_success_rate=None)
     for name, mask in (('manip_acc', m.mask), ('deletion_acc', split.forget)):
         r[name] = accuracy(predict(model, data, data.x_train[mask], trig if m.kind == 'poisoning' else None), data.y_train[mask])
     return r

@@ -10,8 +10,9 @@ from torch import nn
 from .core import *
 
 # %% auto #0
-__all__ = ['MODELS', 'block', 'conv_bn', 'Residual', 'head', 'register_model', 'smallcnn', 'resnet9', 'channels_last_safe',
-           'memory_format', 'make_model', 'valid_ks', 'first_trained_block', 'freeze_front', 'front_eval', 'reinit_']
+__all__ = ['MODELS', 'block', 'conv_bn', 'Residual', 'head', 'register_model', 'smallcnn', 'conv_bn_celu', 'resnet9',
+           'channels_last_safe', 'memory_format', 'make_model', 'valid_ks', 'first_trained_block', 'freeze_front',
+           'front_eval', 'reinit_']
 
 # %% ../nbs/03_models.ipynb #f682a4cd
 def block(*layers:nn.Module, # the block's layers, in order
@@ -56,19 +57,29 @@ def smallcnn(num_classes:int, # output classes
                          block(*conv_bn(2 * w, 4 * w, pool=True)), block(*head(4 * w, num_classes)))
 
 # %% ../nbs/03_models.ipynb #c5c76390
+def conv_bn_celu(c_in:int, # input channels
+                 c_out:int, # output channels
+                 kernel:int=3, # kernel side
+                 stride:int=1, # stride
+                 padding:int=1): # zero padding
+    "Upstream ResNet-9's unit: a biased convolution, batch norm, CELU(alpha=0.075)."
+    return [nn.Conv2d(c_in, c_out, kernel, stride, padding), nn.BatchNorm2d(c_out), nn.CELU(alpha=0.075)]
+
 @register_model('resnet9')
 def resnet9(num_classes:int, # output classes
             channels:int=3, # input channels
-            image_size:int=32, # input side (any size works: the head pools globally)
-            width:float=1.0): # channel multiplier (1.0: the paper's 64-128-256-512)
-    "ResNet-9 as a sequence of blocks (k in 1, 2, 4, 5, 7, 8)."
-    c = [max(1, int(round(v * width))) for v in (64, 128, 256, 512)]
+            image_size:int=32, # input side (at least 11)
+            width:float=1.0): # channel multiplier (1.0: upstream's 64-128-256)
+    "Upstream's ResNet-9 as a sequence of blocks (k in 1, 2, 4, 5, 7, 8)."
+    if image_size < 11: raise CUError(f"resnet9 needs images of at least 11 pixels a side, not {image_size}; use smallcnn for small images")
+    c = [max(1, int(round(v * width))) for v in (64, 128, 256)]
     return nn.Sequential(
-        block(*conv_bn(channels, c[0])), block(*conv_bn(c[0], c[1], pool=True)),
-        block(Residual(*conv_bn(c[1], c[1]), *conv_bn(c[1], c[1])), depth=2),
-        block(*conv_bn(c[1], c[2], pool=True)),
-        block(Residual(*conv_bn(c[2], c[2]), *conv_bn(c[2], c[2])), depth=2),
-        block(*conv_bn(c[2], c[3], pool=True)), block(*head(c[3], num_classes)))
+        block(*conv_bn_celu(channels, c[0])), block(*conv_bn_celu(c[0], c[1], 5, 2, 2)),
+        block(Residual(*conv_bn_celu(c[1], c[1]), *conv_bn_celu(c[1], c[1])), depth=2),
+        block(*conv_bn_celu(c[1], c[2]), nn.MaxPool2d(2)),
+        block(Residual(*conv_bn_celu(c[2], c[2]), *conv_bn_celu(c[2], c[2])), depth=2),
+        block(*conv_bn_celu(c[2], c[1], 3, 1, 0), nn.AdaptiveMaxPool2d(1), nn.Flatten()),
+        block(nn.Linear(c[1], num_classes, bias=False)))
 
 # %% ../nbs/03_models.ipynb #10447a17
 def channels_last_safe(conv:nn.Conv2d): # a convolution of the model
@@ -136,3 +147,6 @@ def reinit_(model:nn.Sequential, # a model built from blocks
             reset = getattr(mod, 'reset_parameters', None) or getattr(mod, '_reset_parameters', None)
             if callable(reset): reset()
     return model
+
+# %% ../nbs/03_models.ipynb #88949239
+from . import paper_models  # noqa: E402,F401  (registers the paper's models)

@@ -30,13 +30,13 @@ def smallcnn28(num_classes:int, # number of classes
 
 # %% ../nbs/03a_paper_models.ipynb #5404c757
 class BasicBlock(nn.Module):
-    "conv-BN-ReLU-conv-BN plus a shortcut (1x1 conv-BN when the shape changes), then ReLU."
+    "Upstream's block: BN-conv-ReLU, BN-conv, plus a shortcut (1x1 conv-BN when the shape changes), then ReLU."
     def __init__(self, c_in:int, # input channels
                  c_out:int, # output channels
                  stride:int=1): # stride of the first convolution
         super().__init__()
-        self.f = nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
-                               nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out))
+        self.f = nn.Sequential(nn.BatchNorm2d(c_in), nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.ReLU(inplace=True),
+                               nn.BatchNorm2d(c_out), nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False))
         self.shortcut = nn.Identity() if stride == 1 and c_in == c_out else nn.Sequential(
             nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
     def forward(self, x): return F.relu(self.f(x) + self.shortcut(x))
@@ -76,18 +76,17 @@ resnet20, resnet32, resnet44, resnet56, resnet110 = map(cifar_resnet_builder, (2
 
 # %% ../nbs/03a_paper_models.ipynb #c1b22808
 class WideBasic(nn.Module):
-    "Pre-activation block: BN-ReLU-conv3x3, BN-ReLU-conv3x3, plus a shortcut (1x1 conv when the shape changes)."
+    "Upstream's pre-activation block: BN-ReLU-conv3x3, BN-ReLU-conv3x3, plus a shortcut (1x1 conv-BN when the shape changes)."
     def __init__(self, c_in:int, # input channels
                  c_out:int, # output channels
-                 stride:int=1): # stride of the first convolution
+                 stride:int=1): # stride of the second convolution
         super().__init__()
-        self.bn1, self.conv1 = nn.BatchNorm2d(c_in), nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
-        self.bn2, self.conv2 = nn.BatchNorm2d(c_out), nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
-        self.shortcut = None if stride == 1 and c_in == c_out else nn.Conv2d(c_in, c_out, 1, stride, bias=False)
+        self.bn1, self.conv1 = nn.BatchNorm2d(c_in), nn.Conv2d(c_in, c_out, 3, 1, 1)
+        self.bn2, self.conv2 = nn.BatchNorm2d(c_out), nn.Conv2d(c_out, c_out, 3, stride, 1)
+        self.shortcut = None if stride == 1 and c_in == c_out else nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride), nn.BatchNorm2d(c_out))
     def forward(self, x):
-        a = F.relu(self.bn1(x))
-        y = self.conv2(F.relu(self.bn2(self.conv1(a))))
-        return y + (x if self.shortcut is None else self.shortcut(a))
+        y = self.conv2(F.relu(self.bn2(self.conv1(F.relu(self.bn1(x))))))
+        return y + (x if self.shortcut is None else self.shortcut(x))
 
 # %% ../nbs/03a_paper_models.ipynb #bd0bf6e7
 @register_model('resnetwide28x10')
@@ -97,12 +96,11 @@ def resnetwide28x10(num_classes:int, # number of classes
                     width:float=1.0): # channel multiplier (1.0: 16, 160, 320, 640)
     "WRN-28-10 as a sequence of blocks (k in 1, 3, 5, ..., 25)."
     c = scaled((16, 160, 320, 640), width)
-    blocks, c_in = [block(nn.Conv2d(channels, c[0], 3, 1, 1, bias=False))], c[0]
+    blocks, c_in = [block(nn.Conv2d(channels, c[0], 3, 1, 1))], c[0]
     for stage, c_out in enumerate(c[1:]):
         for i in range(4):
             blocks.append(block(WideBasic(c_in, c_out, 2 if stage and not i else 1), depth=2)); c_in = c_out
-    return nn.Sequential(*blocks, block(nn.BatchNorm2d(c_in), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1),
-                                        nn.Flatten(), nn.Linear(c_in, num_classes)))
+    return nn.Sequential(*blocks, block(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)))
 
 # %% ../nbs/03a_paper_models.ipynb #4da8aa1b
 class PatchEmbedding(nn.Module):

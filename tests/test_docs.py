@@ -209,3 +209,14 @@ def test_renderer_handles_figures_tables_callouts_and_links(tmp_path):
     assert [t for _, t in facts['sidebar']] == ['Home', 'Other', 'First steps']
     nested = seen['tutorials/first.html']
     assert nested['images'][0]['ok'] and not nested['errors'] and nested['links'][0].endswith('/index.html')
+
+
+def test_no_raw_markdown_in_code_blocks(site):
+    "Signatures are code: a link nbdev put into a parameter comment must not show as `[name](url)` text."
+    raw = {}
+    for page in site.pages:
+        html = (site.out / page.out).read_text()
+        for block in re.findall(r'<pre class="sourceCode[^"]*">(.*?)</pre>', html, flags=re.S):
+            text = re.sub(r'<[^>]+>', '', block)
+            if re.search(r'\[`?[^\]\n]+`?\]\((https?://|[^)\s]+\.html)', text): raw.setdefault(page.out, []).append(text[:200])
+    assert not raw, f'raw markdown links inside code blocks: {raw}'

@@ -30,6 +30,9 @@ esc = html.escape
 
 # ---------------------------------------------------------------- pandoc's markdown extensions, as HTML
 
+MD_LINK = re.compile(r'\[`?([^\]`\n]+)`?\]\((?:https?://[^)\s]+|[^)\s]+\.html(?:#[^)\s]*)?)\)')  # [`name`](url), not code like f[i](x)
+
+
 def _attrs(spec:str): # the inside of a pandoc attribute block: `#id .class key="value"`
     "(id, classes, other attributes) of a pandoc `{...}` attribute block."
     ident, classes, kv = None, [], {}
@@ -301,6 +304,7 @@ class Site:
         from pygments.lexers import get_lexer_by_name, TextLexer
         try: lexer = get_lexer_by_name(lang or 'text')
         except Exception: lexer = TextLexer()
+        if lang in ('python', 'py'): code = MD_LINK.sub(r'\1', code)  # nbdev links names in signature comments; code shows no markdown
         h = highlight(code.rstrip('\n'), lexer, self.formatter).rstrip('\n')
         return (f'<div class="sourceCode {cls}"><pre class="sourceCode {esc(lang or "")}">'
                 f'<code class="sourceCode">{h}</code></pre></div>')
