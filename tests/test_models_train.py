@@ -10,12 +10,15 @@ CHECK = Path(__file__).with_name('check_model_training.py')
 
 USED = {  # id: (model, classes, channels, image side, batch, builder options) -- and where the project uses it
     'smallcnn-digits': ('smallcnn', 10, 1, 8, 16, {}),                            # digits: demo, grids, tutorials, tests
+    'smallcnn-16px': ('smallcnn', 10, 1, 16, 16, {}),                              # tutorial: digits upsampled to 16x16
     'smallcnn28-fashion': ('smallcnn28', 10, 1, 28, 16, {}),                      # Fashion-MNIST grid, CPU benchmark
     'resnet9-w0.125': ('resnet9', 10, 3, 32, 4, dict(width=0.125)),                # models notebook
     'resnet9-cifar': ('resnet9', 10, 3, 32, 4, {}),                                # CIFAR10 grids, GPU benchmark
     'resnet20-w0.25-16px': ('resnet20', 4, 3, 16, 4, dict(width=0.25)),            # paper-models tests
     'resnet20-digits': ('resnet20', 10, 1, 8, 16, {}),                             # paper-models experiment test
     'resnet32-w0.25-28px': ('resnet32', 5, 1, 28, 2, dict(width=0.25)),            # paper-models notebook
+    'resnet44-cifar': ('resnet44', 10, 3, 32, 2, {}),                               # registered, at full width
+    'resnet56-cifar': ('resnet56', 10, 3, 32, 2, {}),                               # registered, at full width
     'resnet110-w0.125': ('resnet110', 10, 3, 32, 2, dict(width=0.125)),            # paper-models notebook
     'wrn28x10-w0.05-16px': ('resnetwide28x10', 4, 3, 16, 4, dict(width=0.05)),     # paper-models tests
     'wrn28x10-cifar100': ('resnetwide28x10', 100, 3, 32, 2, {}),                   # CIFAR100 grids
