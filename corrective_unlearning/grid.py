@@ -78,7 +78,7 @@ def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, 
                 msteps:int|None=None, # SCRUB's max-step budget (default: a tenth of unlearn_iters)
                 alphas=tuple(SCRUB_ALPHAS)): # SCRUB's alpha sweep
     "The methods axis: EU, CF, SCRUB, BadT, SSD (with the upstream sweeps) and the Naive reference run."
-    msteps = msteps or max(1, unlearn_iters // 10)
+    msteps = max(1, unlearn_iters // 10) if msteps is None else msteps
     if not sweep:
         return [dict(unlearn_method='EU', k=-1, unlearn_iters=full_iters), dict(unlearn_method='CF', k=-1, unlearn_iters=unlearn_iters),
                 dict(unlearn_method='SCRUB', unlearn_iters=unlearn_iters, msteps=msteps, alpha=0.001),

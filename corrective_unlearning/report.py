@@ -19,13 +19,13 @@ __all__ = ['HYPERPARAMETERS', 'PROBLEM', 'COLORS', 'result_row', 'collect', 'div
 def result_row(result:dict, # a parsed result.json
                runner:dict|None=None): # its parsed runner.json, if any
     "One flat table row for a run."
-    c, v = result['config'], result.get('versions', {})
+    c, made_by = result['config'], result.get('versions', {})
     row = dict(run_id=result['run_id']) | c | dict(deletion_fraction=c['deletion_size'] / c['forget_set_size'])
     row |= {k: result.get(k, default) for k, default in (('diverged', False), ('diverged_in', None), ('diverged_step', None))}
     row |= result['metrics'] or {}
     for ref, metrics in (result['reference'] or {}).items(): row |= {f'{ref}_{k}': v for k, v in metrics.items()}
     row |= {k: v for k, v in result['timings'].items()}
-    row |= dict(torch_version=v.get('torch'), cpu=v.get('cpu'), cpu_isa=v.get('cpu_isa'), device_name=v.get('device'))
+    row |= dict(torch_version=made_by.get('torch'), cpu=made_by.get('cpu'), cpu_isa=made_by.get('cpu_isa'), device_name=made_by.get('device'))
     if runner:
         row['run_wall_seconds'] = runner['wall_seconds']
         row['overhead_seconds'] = runner['wall_seconds'] - result['timings']['total_seconds']
