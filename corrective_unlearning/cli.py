@@ -12,7 +12,7 @@ __all__ = ['HELP', 'add_config_flags', 'config_from_args', 'OneLineParser', 'fai
            'cmd_grid', 'cmd_report', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
-HELP = {'unlearn_method': "Naive, EU, CF, SCRUB, BadT or SSD. Naive returns the manipulated model unchanged (the reference); "
+HELP = {'unlearn_method': "Naive, EU, CF, SCRUB, BadT, SSD, LFSSD, Potion, NegGrad+, RL or SalUn. Naive returns the manipulated model unchanged (the reference); "
                           "upstream's Naive fine-tuned all layers on the retained data, which is CF with --k=-1"}
 
 def _flag_type(annotation:str): return int if 'int' in annotation else float if 'float' in annotation else str
@@ -62,7 +62,9 @@ def cmd_run(args): # parsed `run` arguments
 def describe_run(run): # a planned grid run
     "One line describing a planned run."
     c = run.config
-    extra = {'EU': f'k={c.k}', 'CF': f'k={c.k}', 'SCRUB': f'alpha={c.alpha}', 'SSD': f'alpha={c.SSDselectwt:g} lambda={c.SSDdampening:g}'}
+    extra = {'EU': f'k={c.k}', 'CF': f'k={c.k}', 'SCRUB': f'alpha={c.alpha}', 'SSD': f'alpha={c.SSDselectwt:g} lambda={c.SSDdampening:g}',
+             'LFSSD': f'alpha={c.SSDselectwt:g} lambda={c.SSDdampening:g}', 'Potion': f'p_cut={c.p_cut:g}',
+             'NegGrad+': f'NGalpha={c.NGalpha:g}', 'SalUn': f'ratio={c.SalUnratio:g}'}
     return (f'{run.run_id}  {run.status:<6} {c.dataset} {c.model} {c.dataset_method} |S_m|={c.forget_set_size} '
             f'|S_f|={c.deletion_size} seed={c.seed} {c.unlearn_method} {extra.get(c.unlearn_method, "")}').rstrip()
 

@@ -39,7 +39,7 @@ class Config:
     num_classes: int|None = None        # number of classes; must match the dataset
     model: str|None = None              # architecture (see `MODELS`); default: the dataset's
     dataset_method: str = 'poisoning'   # manipulation: poisoning, interclasslabelswap, randomlabelswap
-    unlearn_method: str = 'SSD'         # Naive (no unlearning; upstream's Naive is CF with k=-1), EU, CF, SCRUB, BadT, SSD
+    unlearn_method: str = 'SSD'         # Naive (no unlearning; upstream's Naive is CF with k=-1), EU, CF, SCRUB, BadT, SSD, LFSSD, Potion, NegGrad+, RL, SalUn
     forget_set_size: int|None = None    # |S_m|: number of manipulated training samples
     deletion_size: int|None = None      # |S_f|: manipulated samples found by the developer (default |S_m|/2)
     patch_size: int = 3                 # poisoning trigger: a patch_size x patch_size patch, bottom-right
@@ -50,6 +50,9 @@ class Config:
     msteps: int = 400                   # SCRUB: steps during which forget-set maximisation epochs are interleaved
     SSDdampening: float = 1.0           # SSD lambda: dampening constant, lower forgets more
     SSDselectwt: float = 10.0           # SSD alpha: selection weight, lower forgets more
+    NGalpha: float = 0.95               # NegGrad+: weight of the retained-data loss; 1 - NGalpha ascends the loss on S_f
+    SalUnratio: float = 0.5             # SalUn: fraction of the weights (largest forget-loss gradients) that are trained
+    p_cut: float = 0.0                  # Potion: stop once accuracy on S_f (manipulated labels) <= p_cut x the original's
     batch_size: int|None = None         # samples per step
     pretrain_iters: int|None = None     # steps of (manipulated) pretraining
     unlearn_iters: int|None = None      # steps of unlearning for the training-based methods
@@ -76,6 +79,9 @@ OPTION_RANGES = {  # option -> (test, the range in words)
     'SSDselectwt': (lambda v: _finite(v) and v >= 0, 'a finite number, 0 or more'),
     'factor': (lambda v: _finite(v), 'a finite number'),
     'msteps': (lambda v: isinstance(v, int) and v >= 0, 'an integer, 0 or more'),
+    'NGalpha': (lambda v: _finite(v) and 0 <= v <= 1, 'a number from 0 to 1'),
+    'SalUnratio': (lambda v: _finite(v) and 0 < v <= 1, 'a number greater than 0 and at most 1'),
+    'p_cut': (lambda v: _finite(v) and 0 <= v <= 1, 'a number from 0 to 1'),
     'patch_size': (lambda v: isinstance(v, int) and v >= 1, 'an integer, 1 or more'),
     'seed': (lambda v: isinstance(v, int) and 0 <= v < 2**32, 'an integer from 0 to 4294967295'),
 }

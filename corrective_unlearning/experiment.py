@@ -184,7 +184,8 @@ def run_experiment(cfg:Config, # the experiment
     return result
 
 # %% ../nbs/07_experiment.ipynb #78a4cc83
-SUMMARY_METRICS = ('corrected_acc', 'corrected_acc_nontarget', 'retain_acc', 'clean_test_acc', 'attack_success_rate', 'manip_acc', 'deletion_acc')
+SUMMARY_METRICS = ('corrected_acc', 'corrected_acc_nontarget', 'retain_acc', 'clean_test_acc', 'attack_success_rate', 'manip_acc', 'deletion_acc',
+                   'mia_forget')
 
 def format_summary(result:dict): # what run_experiment returned
     "A readable table of the run's metrics next to the manipulated and clean models."

@@ -12,10 +12,11 @@ from .core import *
 from .experiment import resolve, run_id
 
 # %% auto #0
-__all__ = ['GRIDS', 'FRACTIONS', 'SCRUB_ALPHAS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'SWAP_ALPHAS', 'PAPER_GRIDS', 'GridSpec',
-           'register_grid', 'axis', 'to_config', 'grid_configs', 'method_axis', 'get_grid', 'grid_dir', 'run_status',
-           'run_notebook_path', 'close_run_clients', 'shutdown_warm_kernel', 'execute_run', 'Run', 'plan', 'run_params',
-           'GridSummary', 'run_grid']
+__all__ = ['GRIDS', 'FRACTIONS', 'SCRUB_ALPHAS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'P_CUTS', 'NG_ALPHAS', 'SALUN_RATIOS',
+           'SWAP_ALPHAS', 'PAPER_GRIDS', 'GridSpec', 'register_grid', 'axis', 'to_config', 'grid_configs',
+           'later_methods_axis', 'method_axis', 'get_grid', 'grid_dir', 'run_status', 'run_notebook_path',
+           'close_run_clients', 'shutdown_warm_kernel', 'execute_run', 'Run', 'plan', 'run_params', 'GridSummary',
+           'run_grid']
 
 # %% ../nbs/08_grid.ipynb #5d314ebd
 @dataclass
@@ -70,14 +71,26 @@ def grid_configs(spec:GridSpec): # the grid
 SCRUB_ALPHAS = [0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]
 SSD_SELECT_WTS = [0.1, 1, 10, 50, 100, 500, 1000, 1e4, 1e5, 1e6]
 SSD_PAIRS = [(a, a * r) for a in SSD_SELECT_WTS for r in (0.1, 0.5, 1, 5, 10)] # upstream: lambda = alpha x {0.1, 0.5, 1, 5, 10}
+P_CUTS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 0.75]  # the Potion authors' sweep of their stopping criterion
+NG_ALPHAS = [0.9, 0.95, 0.99, 0.999]  # NegGrad+: around the SCRUB authors' 0.95 and 0.9999
+SALUN_RATIOS = [0.1, 0.3, 0.5, 0.7, 0.9]  # SalUn: the authors save masks at ratios 0.1 ... 1.0
+
+def later_methods_axis(unlearn_iters:int): # steps of the training-based ones
+    "LFSSD over SSD's pairs, Potion over its stopping criterion, NegGrad+ over its mixing weight, RL, SalUn over its mask ratio."
+    return ([dict(unlearn_method='LFSSD', SSDselectwt=a, SSDdampening=l) for a, l in SSD_PAIRS]
+            + [dict(unlearn_method='Potion', p_cut=c) for c in P_CUTS]
+            + [dict(unlearn_method='NegGrad+', NGalpha=a, unlearn_iters=unlearn_iters) for a in NG_ALPHAS]
+            + [dict(unlearn_method='RL', unlearn_iters=unlearn_iters)]
+            + [dict(unlearn_method='SalUn', SalUnratio=r, unlearn_iters=unlearn_iters) for r in SALUN_RATIOS])
 
 def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, SCRUB and BadT
                 full_iters:int, # steps for retraining the whole model (EU, k=-1)
                 ks=(2, 4), # partial-model k values of EU and CF
                 sweep:bool=True, # the upstream sweeps, or each method once at its defaults
                 msteps:int|None=None, # SCRUB's max-step budget (default: a tenth of unlearn_iters)
-                alphas=tuple(SCRUB_ALPHAS)): # SCRUB's alpha sweep
-    "The methods axis: EU, CF, SCRUB, BadT, SSD (with the upstream sweeps) and the Naive reference run."
+                alphas=tuple(SCRUB_ALPHAS), # SCRUB's alpha sweep
+                since_paper:bool=True): # with `sweep`, add LFSSD, Potion, NegGrad+, RL and SalUn with their sweeps
+    "The methods axis: EU, CF, SCRUB, BadT, SSD (with the upstream sweeps), the later methods and the Naive reference run."
     msteps = max(1, unlearn_iters // 10) if msteps is None else msteps
     if not sweep:
         return [dict(unlearn_method='EU', k=-1, unlearn_iters=full_iters), dict(unlearn_method='CF', k=-1, unlearn_iters=unlearn_iters),
@@ -89,13 +102,14 @@ def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, 
             + [dict(unlearn_method='SCRUB', alpha=a, msteps=msteps, unlearn_iters=unlearn_iters) for a in alphas]
             + [dict(unlearn_method='BadT', unlearn_iters=unlearn_iters)]
             + [dict(unlearn_method='SSD', SSDselectwt=a, SSDdampening=l) for a, l in SSD_PAIRS]
+            + (later_methods_axis(unlearn_iters) if since_paper else [])
             + [dict(unlearn_method='Naive', deletion_fraction=0.0)])
 
 register_grid(GridSpec('demo', 'digits: poisoning and interclass confusion, five methods at their defaults, five fractions',
     dict(dataset='digits', forget_set_size=100), [axis('dataset_method', ['poisoning', 'interclasslabelswap']),
     axis('deletion_fraction', [0.1, 0.25, 0.5, 0.75, 1.0]), method_axis(50, 200, sweep=False)]))
 
-register_grid(GridSpec('digits-full', 'digits: the upstream sweeps (EU/CF k, SCRUB alpha, BadT, 50 SSD pairs), ten fractions',
+register_grid(GridSpec('digits-full', 'digits: the upstream sweeps (EU/CF k, SCRUB alpha, BadT, 50 SSD pairs) and the later methods, ten fractions',
     dict(dataset='digits', forget_set_size=100), [axis('dataset_method', ['poisoning', 'interclasslabelswap']),
     axis('deletion_fraction', FRACTIONS), method_axis(50, 200, ks=(1, 2))]))
 
@@ -114,7 +128,7 @@ def _paper_grid(name, dataset, method, sizes, fractions, model, pretrain_iters, 
     register_grid(GridSpec(name, description,
         dict(dataset=dataset, model=model, pretrain_iters=pretrain_iters, dataset_method=method),
         [axis('forget_set_size', sizes), axis('deletion_fraction', fractions),
-         method_axis(short, long, ks=ks, msteps=100, alphas=alphas)]))
+         method_axis(short, long, ks=ks, msteps=100, alphas=alphas, since_paper=False)]))
 
 # %% ../nbs/08_grid.ipynb #df91d8bf
 SWAP_ALPHAS = (0.0001, *SCRUB_ALPHAS)  # randomswap.sh adds 0.0001

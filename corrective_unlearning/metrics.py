@@ -4,6 +4,7 @@
 
 # %% ../nbs/05_metrics.ipynb #b943f59f
 from __future__ import annotations
+import numpy as np
 import torch
 from .core import *
 from .data import *
@@ -11,7 +12,7 @@ from .manipulations import *
 from .training import autocast
 
 # %% auto #0
-__all__ = ['predict', 'accuracy', 'evaluate', 'soft_confusion', 'most_confused_pair']
+__all__ = ['predict', 'accuracy', 'prediction_entropy', 'mia_forget', 'evaluate', 'soft_confusion', 'most_confused_pair']
 
 # %% ../nbs/05_metrics.ipynb #cf8b690b
 @torch.no_grad()
@@ -34,6 +35,38 @@ def accuracy(pred, # predicted classes
     "Fraction correct, or None on an empty set."
     return (pred == y).float().mean().item() if len(y) else None
 
+# %% ../nbs/05_metrics.ipynb #079cfbc3
+@torch.no_grad()
+def prediction_entropy(model:torch.nn.Module, # the model, on x's device
+                       x:torch.Tensor): # normalised float images
+    "Entropy (nats) of the model's predicted class distribution, per image."
+    model.eval()
+    out = []
+    for xb in x.split(1024):
+        with autocast(xb.device): p = model(xb).float().softmax(1)
+        out.append(-(p * p.clamp_min(1e-12).log()).sum(1))
+    return torch.cat(out)
+
+def mia_forget(model:torch.nn.Module, # the model, on data.device
+               split:Split, # data, manipulation and S_f
+               seed:int=0): # draws the test images and the folds
+    "Cross-validated accuracy of an entropy-based logistic-regression attack telling S_f from as many unseen test images."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    data, m = split.data, split.manip
+    n = min(int(split.forget.sum()), len(data.y_test))
+    if n < 5: return None  # too few for 5 folds
+    g = torch.Generator().manual_seed(seed)
+    members = split.forget.nonzero().flatten()[torch.randperm(int(split.forget.sum()), generator=g)[:n].to(data.device)]
+    unseen = torch.randperm(len(data.y_test), generator=g)[:n].to(data.device)
+    x_unseen = batch_images(data, data.x_test[unseen])
+    if m.kind == 'poisoning': x_unseen = apply_trigger(x_unseen, m.patch_size, m.trigger_value)  # presented as S_f is
+    feats = torch.cat([prediction_entropy(model, manipulated_batch(data, m, members, augment=False)[0]),
+                       prediction_entropy(model, x_unseen)]).cpu().double().numpy()[:, None]
+    labels = np.r_[np.ones(n), np.zeros(n)]
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    return float(cross_val_score(LogisticRegression(), feats, labels, cv=folds, scoring='accuracy').mean())
+
 # %% ../nbs/05_metrics.ipynb #03e7f2e5
 def evaluate(model:torch.nn.Module, # the model to evaluate, on data.device
              split:Split): # data, manipulation and S_f
@@ -54,6 +87,7 @@ def evaluate(model:torch.nn.Module, # the model to evaluate, on data.device
     else: r.update(corrected_acc=r['clean_test_acc'], corrected_acc_nontarget=None, retain_acc=r['clean_test_acc'], attack_success_rate=None)
     for name, mask in (('manip_acc', m.mask), ('deletion_acc', split.forget)):
         r[name] = accuracy(predict(model, data, data.x_train[mask], trig if m.kind == 'poisoning' else None), data.y_train[mask])
+    r['mia_forget'] = mia_forget(model, split)
     return r
 
 # %% ../nbs/05_metrics.ipynb #49ac97a0

@@ -43,7 +43,7 @@ def collect(name:str, # grid name or JSON spec path
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_report.ipynb #b25485cb
-HYPERPARAMETERS = ['k', 'alpha', 'msteps', 'kd_T', 'SSDdampening', 'SSDselectwt', 'unlearn_iters', 'unlearn_lr']
+HYPERPARAMETERS = ['k', 'alpha', 'msteps', 'kd_T', 'SSDdampening', 'SSDselectwt', 'NGalpha', 'SalUnratio', 'p_cut', 'unlearn_iters', 'unlearn_lr']
 PROBLEM = ['dataset', 'model', 'dataset_method', 'forget_set_size']
 
 def diverged(df:pd.DataFrame): # collect()'s table, or a results.csv read back
@@ -62,7 +62,8 @@ def select_settings(df:pd.DataFrame, # collect()'s table
     return df.merge(best, on=keys + HYPERPARAMETERS)
 
 # %% ../nbs/09_report.ipynb #6dc988aa
-COLORS = dict(EU='tab:blue', CF='tab:orange', SCRUB='tab:purple', BadT='tab:brown', SSD='tab:red')
+COLORS = dict(EU='tab:blue', CF='tab:orange', SCRUB='tab:purple', BadT='tab:brown', SSD='tab:red', LFSSD='tab:pink',
+              Potion='tab:green', **{'NegGrad+': 'tab:olive'}, RL='tab:cyan', SalUn='tab:gray')
 
 def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, model, manipulation, |S_m|)
                  margin:float=0.05): # selection margin (see select_settings)

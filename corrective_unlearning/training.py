@@ -67,6 +67,7 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
         loss_fn:Callable|None=None, # loss_fn(model, x, y, idx) -> loss; default cross-entropy
         batches=None, # an iterator of index batches, instead of shuffling `idx`
         compile:bool|None=None, # torch.compile the model (default: env CORRECTIVE_UNLEARNING_COMPILE=1)
+        after_step:Callable|None=None, # after_step(model), called after every optimiser step
         desc:str='train'): # progress-bar label
     "Train `model` in place with SGD and the paper's schedule; return it in evaluation mode (raises `Diverged`)."
     fmt = memory_format(model, data.device)
@@ -93,6 +94,7 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if after_step: after_step(model)
     finally:
         for p in model.parameters(): p.requires_grad_(True)
     return check_finite(model, desc).eval()

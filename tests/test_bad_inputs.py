@@ -4,7 +4,7 @@ import pytest
 CASES = {
     'unknown dataset': (['--dataset=ImageNet'], "unknown dataset 'ImageNet'; choose one of: "),
     'unknown model': (['--model=vgg16'], "unknown model 'vgg16'; choose one of: "),
-    'unknown method': (['--unlearn_method=Retrain'], "unknown unlearning method (unlearn_method) 'Retrain'; choose one of: BadT, CF, EU, Naive, SCRUB, SSD"),
+    'unknown method': (['--unlearn_method=Retrain'], "unknown unlearning method (unlearn_method) 'Retrain'; choose one of: BadT, CF, EU, LFSSD, Naive, NegGrad+, Potion, RL, SalUn, SCRUB, SSD"),
     'unknown manipulation': (['--dataset_method=backdoor'], "unknown manipulation (dataset_method) 'backdoor'; choose one of: interclasslabelswap, poisoning, randomlabelswap"),
     'deletion larger than S_m': (['--forget_set_size=20', '--deletion_size=30'], 'deletion_size=30 is larger than forget_set_size=20'),
     'S_m larger than the training set': (['--forget_set_size=5000'], 'forget_set_size=5000 must be between 1 and the training set size 1437'),
