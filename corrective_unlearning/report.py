@@ -4,12 +4,12 @@
 
 # %% ../nbs/09_report.ipynb #4cc52003
 from __future__ import annotations
-import io, json
+import io, json, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import *
-from .grid import get_grid, grid_dir
+from .grid import get_grid, grid_dir, plan
 
 # %% auto #0
 __all__ = ['HYPERPARAMETERS', 'PROBLEM', 'COLORS', 'result_row', 'collect', 'diverged', 'select_settings', 'plot_problem',
@@ -33,13 +33,17 @@ def result_row(result:dict, # a parsed result.json
 
 def collect(name:str, # grid name or JSON spec path
             root='runs'): # runs root directory
-    "A DataFrame with one row per complete run of the grid."
-    rows = []
-    for p in sorted(grid_dir(get_grid(name), root).glob('*/result.json')):
+    "A DataFrame with one row per complete run of the grid as it is defined now."
+    spec = get_grid(name)
+    wanted = {r.run_id for r in plan(spec, root)}
+    rows, stale = [], 0
+    for p in sorted(grid_dir(spec, root).glob('*/result.json')):
         try: result = json.loads(p.read_text())
         except ValueError: continue  # not complete: atomic writes make this rare, but never count a partial file
+        if result.get('run_id') not in wanted: stale += 1; continue
         runner = p.with_name('runner.json')
         rows.append(result_row(result, json.loads(runner.read_text()) if runner.exists() else None))
+    if stale: warnings.warn(f"{stale} result(s) under {grid_dir(spec, root)} are not runs of grid {spec.name} as now defined; left out")
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_report.ipynb #b25485cb
@@ -55,11 +59,12 @@ def select_settings(df:pd.DataFrame, # collect()'s table
     "The rows of the chosen setting of every method at every fraction (all seeds)."
     df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     keys = PROBLEM + ['unlearn_method', 'deletion_fraction']
-    means = df.groupby(keys + HYPERPARAMETERS, dropna=False)[['corrected_acc', 'retain_acc', 'manipulated_retain_acc']].mean().reset_index()
+    setting = keys + [h for h in HYPERPARAMETERS if h in df]  # tables written before an option existed lack its column
+    means = df.groupby(setting, dropna=False)[['corrected_acc', 'retain_acc', 'manipulated_retain_acc']].mean().reset_index()
     means['ok'] = means.retain_acc >= means.manipulated_retain_acc - margin
     means['score'] = np.where(means.ok, means.corrected_acc, means.retain_acc - 10)  # eligible settings first
-    best = means.loc[means.groupby(keys, dropna=False).score.idxmax(), keys + HYPERPARAMETERS]
-    return df.merge(best, on=keys + HYPERPARAMETERS)
+    best = means.loc[means.groupby(keys, dropna=False).score.idxmax(), setting]
+    return df.merge(best, on=setting)
 
 # %% ../nbs/09_report.ipynb #6dc988aa
 COLORS = dict(EU='tab:blue', CF='tab:orange', SCRUB='tab:purple', BadT='tab:brown', SSD='tab:red', LFSSD='tab:pink',
