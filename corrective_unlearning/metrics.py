@@ -54,10 +54,11 @@ def mia_forget(model:torch.nn.Module, # the model, on data.device
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     data, m = split.data, split.manip
-    n = min(int(split.forget.sum()), len(data.y_test))
+    found = split.forget.nonzero().flatten()
+    n = min(len(found), len(data.y_test))
     if n < 5: return None  # too few for 5 folds
     g = torch.Generator().manual_seed(seed)
-    members = split.forget.nonzero().flatten()[torch.randperm(int(split.forget.sum()), generator=g)[:n].to(data.device)]
+    members = found[torch.randperm(len(found), generator=g)[:n].to(data.device)]
     unseen = torch.randperm(len(data.y_test), generator=g)[:n].to(data.device)
     x_unseen = batch_images(data, data.x_test[unseen])
     if m.kind == 'poisoning': x_unseen = apply_trigger(x_unseen, m.patch_size, m.trigger_value)  # presented as S_f is
