@@ -70,11 +70,11 @@ def describe_run(run): # a planned grid run
 
 def cmd_grid(args): # parsed `grid` arguments
     "Run (or with --dry-run, list) a grid."
-    from corrective_unlearning.grid import get_grid, plan, run_grid
+    from corrective_unlearning.grid import FINISHED, get_grid, plan, run_grid
     if args.dry_run:
         runs = plan(get_grid(args.name), args.root)
         for r in runs: print(describe_run(r))
-        print(f"{len(runs)} runs, {sum(r.status == 'done' for r in runs)} done")
+        print(f"{len(runs)} runs, {sum(r.status in FINISHED for r in runs)} done")
         return
     summary = run_grid(args.name, args.root, args.workers, args.scheduler, fresh_kernels=args.fresh_kernels)
     print(summary)
@@ -82,9 +82,10 @@ def cmd_grid(args): # parsed `grid` arguments
 
 def cmd_report(args): # parsed `report` arguments
     "Collect a grid's results into results.csv and its figures."
-    from corrective_unlearning.report import write_report, collect, summary_table
-    paths = write_report(args.name, args.root, args.margin)
-    print(summary_table(collect(args.name, args.root), args.margin))
+    import pandas as pd
+    from corrective_unlearning.report import write_report, summary_table
+    paths = write_report(args.name, args.root, args.select)
+    print(summary_table(pd.read_csv(paths[0]), args.select))  # the table just written: collecting twice would plan the grid twice
     print('\n'.join(f'wrote {p}' for p in paths))
 
 def build_parser():
@@ -106,7 +107,8 @@ def build_parser():
     rep = sub.add_parser('report', help="write a grid's results.csv and figures")
     rep.add_argument('name', help='grid name or JSON spec file')
     rep.add_argument('--root', default='runs', help='directory holding runs/<grid>/ (default: runs)')
-    rep.add_argument('--margin', type=float, default=0.05, help='selection rule: allowed retain-accuracy drop (default 0.05)')
+    rep.add_argument('--select', choices=('val', 'test'), default='val',
+                     help='choose each method\'s setting by validation metrics (val, default) or by test metrics as the paper did (test)')
     rep.set_defaults(func=cmd_report)
     return p
 

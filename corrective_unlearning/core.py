@@ -42,6 +42,7 @@ class Config:
     unlearn_method: str = 'SSD'         # Naive (no unlearning; upstream's Naive is CF with k=-1), EU, CF, SCRUB, BadT, SSD, LFSSD, Potion, NegGrad+, RL, SalUn
     forget_set_size: int|None = None    # |S_m|: number of manipulated training samples
     deletion_size: int|None = None      # |S_f|: manipulated samples found by the developer (default |S_m|/2)
+    val_size: int|None = None           # validation samples held out of the training set (default: the dataset's; 0: none, as upstream)
     patch_size: int = 3                 # poisoning trigger: a patch_size x patch_size patch, bottom-right
     k: int = -1                         # EU/CF/SCRUB/BadT: train only the last k layers; -1 means all
     factor: float = 0.1                 # weight-scaling factor of upstream's 'Mixed' initialisation (kept for compatibility)
@@ -84,6 +85,7 @@ OPTION_RANGES = {  # option -> (test, the range in words)
     'p_cut': (lambda v: _finite(v) and 0 <= v <= 1, 'a number from 0 to 1'),
     'patch_size': (lambda v: isinstance(v, int) and v >= 1, 'an integer, 1 or more'),
     'seed': (lambda v: isinstance(v, int) and 0 <= v < 2**32, 'an integer from 0 to 4294967295'),
+    'val_size': (lambda v: v is None or (isinstance(v, int) and v >= 0), 'an integer, 0 or more (0: no validation set)'),
 }
 
 def check_options(cfg:Config): # the configuration to check

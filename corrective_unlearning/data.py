@@ -13,8 +13,9 @@ import torch.nn.functional as F
 from .core import *
 
 # %% auto #0
-__all__ = ['DATASETS', 'DatasetSpec', 'register_dataset', 'get_dataset', 'load_digits_tensors', 'Data', 'load_data', 'data_on',
-           'random_crop', 'random_flip', 'random_resized_crop', 'normalize', 'batch_images']
+__all__ = ['DATASETS', 'VAL_SEED', 'DatasetSpec', 'register_dataset', 'get_dataset', 'load_digits_tensors', 'default_val_size',
+           'validation_split', 'Data', 'load_data', 'data_on', 'random_crop', 'random_flip', 'random_resized_crop',
+           'normalize', 'batch_images']
 
 # %% ../nbs/01_data.ipynb #a7809c82
 @dataclass
@@ -59,17 +60,43 @@ def load_digits_tensors(data_dir=None): # unused: the data ships with scikit-lea
 register_dataset(DatasetSpec(
     'digits', load_digits_tensors, num_classes=10, image_size=8, channels=1,
     mean=(0.3054,), std=(0.3760,), confused_pair=(5, 9), crop_pad=1, flip=False,
-    defaults=dict(model='smallcnn', pretrain_iters=200, unlearn_iters=200, batch_size=128, forget_set_size=100)))
+    defaults=dict(model='smallcnn', pretrain_iters=200, unlearn_iters=200, batch_size=128, forget_set_size=100, val_size=200)))
+
+# %% ../nbs/01_data.ipynb #52ad1e4c
+VAL_SEED = 0  # the validation split belongs to the dataset: the same for every run seed
+
+def default_val_size(spec:DatasetSpec, # the dataset
+                     n_train:int): # its number of training images
+    "The dataset's validation size: its default, else a tenth of the training set (at most 5000; 0 if that cannot hold every class)."
+    if 'val_size' in spec.defaults: return spec.defaults['val_size']
+    v = min(5000, n_train // 10)
+    return v if v >= spec.num_classes else 0
+
+def validation_split(y:torch.Tensor, # training labels
+                     val_size:int, # samples to hold out
+                     seed:int=VAL_SEED): # seeds the draw
+    "Sorted (training indices, validation indices): `val_size` samples held out, stratified by label."
+    n = len(y)
+    if val_size == 0: return torch.arange(n), torch.arange(0)
+    if not 0 < val_size <= n // 2:
+        raise CUError(f"val_size={val_size} is not possible with {n} training samples; choose 0 (no validation set) to {n // 2}")
+    from sklearn.model_selection import train_test_split
+    try: tr, va = train_test_split(np.arange(n), test_size=val_size, stratify=y.cpu().numpy(), random_state=seed)
+    except ValueError as e:
+        raise CUError(f"val_size={val_size} cannot be drawn stratified from these {n} training labels ({e}); choose another val_size") from None
+    return torch.from_numpy(np.sort(tr)), torch.from_numpy(np.sort(va))
 
 # %% ../nbs/01_data.ipynb #6f103d1e
 @dataclass
 class Data:
-    "A dataset's train and test tensors on one device."
+    "A dataset's training, validation and test tensors on one device."
     spec: DatasetSpec     # what the dataset is
     x_train: torch.Tensor # uint8, N x C x H x W (or a streamed `LazyImages`, see the datasets notebook)
     y_train: torch.Tensor # int64 true labels
     x_test: torch.Tensor  # uint8 test images
     y_test: torch.Tensor  # int64 test labels
+    x_val: torch.Tensor   # uint8 validation images, held out of the training set (possibly none)
+    y_val: torch.Tensor   # int64 validation labels
     mean: torch.Tensor    # C x 1 x 1, on the [0, 1] scale
     std: torch.Tensor     # C x 1 x 1, on the [0, 1] scale
 
@@ -88,23 +115,37 @@ def _load_cpu(name, data_dir):
     spec = get_dataset(name)
     return spec.load(data_dir)
 
+@functools.lru_cache(maxsize=4)
+def _split_cpu(name, data_dir, val_size):
+    x, y, x_test, y_test = _load_cpu(name, data_dir)
+    if val_size == 0: return x, y, x_test, y_test, x[:0], y[:0]  # as loaded (a streamed set stays streamed)
+    tr, va = validation_split(y, val_size)
+    return x[tr], y[tr], x_test, y_test, x[va], y[va]
+
 def load_data(name:str, # dataset name
               data_dir:str='data', # where the dataset lives (ignored by datasets that ship with a package)
-              device='cpu'): # torch device for the tensors
-    "Load dataset `name` (cached per process) and put it on `device`."
+              device='cpu', # torch device for the tensors
+              val_size:int|None=None): # validation samples held out of the training set (default: the dataset's)
+    "Load dataset `name` (cached per process), hold out its validation set and put it on `device`."
     spec = get_dataset(name)
-    return data_on(spec, *_load_cpu(spec.name, str(data_dir)), device=device)
+    if val_size is None: val_size = default_val_size(spec, len(_load_cpu(spec.name, str(data_dir))[1]))
+    x, y, x_test, y_test, x_val, y_val = _split_cpu(spec.name, str(data_dir), int(val_size))
+    return data_on(spec, x, y, x_test, y_test, device=device, x_val=x_val, y_val=y_val)
 
 def data_on(spec:DatasetSpec, # what the dataset is
             x_train:torch.Tensor, # uint8 training images, N x C x H x W
             y_train:torch.Tensor, # int64 training labels
             x_test:torch.Tensor, # uint8 test images
             y_test:torch.Tensor, # int64 test labels
-            device='cpu'): # torch device for the tensors
+            device='cpu', # torch device for the tensors
+            x_val:torch.Tensor|None=None, # uint8 validation images (default: none)
+            y_val:torch.Tensor|None=None): # int64 validation labels
     "A `Data` of these tensors on `device`, with `spec`'s normalisation statistics."
     dev = torch.device(device)
     stat = lambda v: torch.tensor(v, dtype=torch.float32, device=dev)[:, None, None]
-    return Data(spec, x_train.to(dev), y_train.to(dev), x_test.to(dev), y_test.to(dev), stat(spec.mean), stat(spec.std))
+    if x_val is None: x_val, y_val = x_test[:0], y_test[:0]
+    return Data(spec, x_train.to(dev), y_train.to(dev), x_test.to(dev), y_test.to(dev), x_val.to(dev), y_val.to(dev),
+                stat(spec.mean), stat(spec.std))
 
 # %% ../nbs/01_data.ipynb #08c3b90d
 def random_crop(x:torch.Tensor, # uint8 or float batch, N x C x H x W

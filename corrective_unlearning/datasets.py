@@ -339,7 +339,7 @@ def load_celeba(data_dir='data', # folder holding celeba/
 CIFAR_STATS = dict(mean=(0.4914, 0.4822, 0.4465), std=(0.2470, 0.2435, 0.2616))
 IMAGENET_STATS = dict(mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
 LARGE = dict(image_size=224, channels=3, **IMAGENET_STATS, resized_crop=(0.08, 1.0), flip=True)
-RESNET9_DEFAULTS = dict(model='resnet9', pretrain_iters=4000, unlearn_iters=1000, batch_size=512, forget_set_size=500)
+RESNET9_DEFAULTS = dict(model='resnet9', pretrain_iters=4000, unlearn_iters=1000, batch_size=512, forget_set_size=500, val_size=5000)
 _vit = lambda iters, forget: dict(model='vitb16', pretrain_iters=iters, unlearn_iters=iters // 4, batch_size=128, forget_set_size=forget)
 
 # %% ../nbs/01a_datasets.ipynb #e1e2b7a8
@@ -347,7 +347,7 @@ register_dataset(DatasetSpec('CIFAR10', load_cifar10, num_classes=10, image_size
     confused_pair=(3, 5), crop_pad=4, flip=True, defaults=RESNET9_DEFAULTS))
 register_dataset(DatasetSpec('CIFAR100', load_cifar100, num_classes=100, image_size=32, channels=3, **CIFAR_STATS,
     confused_pair=(47, 53), crop_pad=4, flip=True,
-    defaults=dict(model='resnetwide28x10', pretrain_iters=6000, unlearn_iters=1500, batch_size=512, forget_set_size=500)))
+    defaults=dict(model='resnetwide28x10', pretrain_iters=6000, unlearn_iters=1500, batch_size=512, forget_set_size=500, val_size=5000)))
 register_dataset(DatasetSpec('PCAM', load_pcam, num_classes=2, image_size=PCAM_CROP, channels=3, mean=(0.5,) * 3, std=(0.5,) * 3,
     confused_pair=(0, 1), crop_pad=4, flip=True, defaults=RESNET9_DEFAULTS))
 
@@ -360,4 +360,4 @@ register_dataset(DatasetSpec('Pneumonia', load_pneumonia, num_classes=2, confuse
 # %% ../nbs/01a_datasets.ipynb #dcacafa0
 register_dataset(DatasetSpec('FashionMNIST', load_fashion_mnist, num_classes=10, image_size=28, channels=1,
     mean=(0.2860,), std=(0.3530,), confused_pair=(0, 6), crop_pad=2, flip=True,
-    defaults=dict(model='smallcnn28', pretrain_iters=1000, unlearn_iters=250, batch_size=128, forget_set_size=500)))
+    defaults=dict(model='smallcnn28', pretrain_iters=1000, unlearn_iters=250, batch_size=128, forget_set_size=500, val_size=5000)))

@@ -44,6 +44,7 @@ def resolve(cfg:Config): # the configuration as given
     cfg.unlearn_method, method = get_method(cfg.unlearn_method)
     if cfg.unlearn_lr is None: cfg.unlearn_lr = method.defaults.get('unlearn_lr', cfg.pretrain_lr)
     if cfg.deletion_size is None: cfg.deletion_size = cfg.forget_set_size // 2
+    if cfg.val_size is None: cfg.val_size = spec.defaults.get('val_size')  # else load_data's: a tenth, at most 5000
     for key in ('pretrain_iters', 'unlearn_iters', 'batch_size', 'forget_set_size'):
         if getattr(cfg, key) < 1: raise CUError(f"{key}={getattr(cfg, key)} must be a positive integer")
     if cfg.deletion_size > cfg.forget_set_size:
@@ -52,7 +53,7 @@ def resolve(cfg:Config): # the configuration as given
     return check_options(cfg)
 
 # %% ../nbs/07_experiment.ipynb #eb1047f0
-PRETRAIN_KEYS = ('dataset', 'num_classes', 'model', 'dataset_method', 'forget_set_size', 'patch_size',
+PRETRAIN_KEYS = ('dataset', 'num_classes', 'model', 'dataset_method', 'forget_set_size', 'patch_size', 'val_size',
                  'pretrain_iters', 'pretrain_lr', 'wd', 'batch_size', 'seed', 'weights')
 
 def pretrain_config(cfg:Config, # resolved config
@@ -137,19 +138,19 @@ def versions():
                 cpu=cpu_name(), cpu_isa=torch.backends.cpu.get_cpu_capability(),  # CPU results differ between ISA levels
                 device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')
 
-_REFERENCES = {}  # (pretraining, deletion size) -> reference metrics, for this process
+_REFERENCES = {}  # (pretraining, device) -> the two reference models' outputs, for this process
 PHASES = (('pretraining', 'manipulated'), ('clean model', 'clean'), ('unlearning', 'unlearned'))  # what trains which model, in order
 
 def reference_metrics(cfg:Config, # resolved config
                       split:Split, # data, manipulation and S_f
                       manipulated, # the manipulated model
                       clean): # the clean model
-    "Metrics of the two reference models, remembered per process: every method run on the same pretraining and S_f shares them."
-    key = (config_hash(pretrain_config(cfg)), cfg.deletion_size, str(split.data.device))
+    "Metrics of the two reference models. Their outputs are remembered per process: every run on the same pretraining shares them, whatever its S_f."
+    key = (config_hash(pretrain_config(cfg)), str(split.data.device))
     if key not in _REFERENCES:
-        if len(_REFERENCES) > 256: _REFERENCES.clear()
-        _REFERENCES[key] = dict(manipulated=evaluate(manipulated, split), clean=evaluate(clean, split))
-    return {k: dict(v) for k, v in _REFERENCES[key].items()}
+        if len(_REFERENCES) > 16: _REFERENCES.clear()  # outputs of a few pretrainings at a time: bounded memory
+        _REFERENCES[key] = dict(manipulated=model_outputs(manipulated, split.data, split.manip), clean=model_outputs(clean, split.data, split.manip))
+    return {k: metrics_from_outputs(out, split) for k, out in _REFERENCES[key].items()}
 
 def run_experiment(cfg:Config, # the experiment
                    out_dir=None): # where result.json goes; default save_dir/exp_name/<run id>
@@ -159,7 +160,7 @@ def run_experiment(cfg:Config, # the experiment
     out = Path(out_dir) if out_dir else Path(cfg.save_dir) / cfg.exp_name / run_id(cfg)
     check_writable_dir(cfg.save_dir); check_writable_dir(out, 'out' if out_dir else 'save_dir')
     device = get_device(cfg.device)
-    data = load_data(cfg.dataset, cfg.data_dir, device)
+    data = load_data(cfg.dataset, cfg.data_dir, device, cfg.val_size)
     manip = manipulate(data, cfg.dataset_method, cfg.forget_set_size, cfg.patch_size, cfg.seed)
     split = deletion_split(data, manip, cfg.deletion_size, cfg.seed)
     first_trained_block(build_model(cfg, data), cfg.k)  # reject an invalid k before training anything
@@ -220,7 +221,7 @@ def cross_validated_pair(dataset:str, # dataset name
                          seed:int=0): # seeds folds and models
     "The most confused class pair of clean models, by cross-validated soft confusion on the training set."
     cfg = resolve(Config(dataset=dataset, model=model, seed=seed))
-    data = load_data(cfg.dataset, cfg.data_dir)
+    data = load_data(cfg.dataset, cfg.data_dir, val_size=cfg.val_size)
     none = no_manipulation(data)
     parts = torch.randperm(data.n_train, generator=torch.Generator().manual_seed(seed)).chunk(folds)
     conf = 0

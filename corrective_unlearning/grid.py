@@ -13,10 +13,11 @@ from .experiment import resolve, run_id
 
 # %% auto #0
 __all__ = ['GRIDS', 'FRACTIONS', 'SCRUB_ALPHAS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'P_CUTS', 'NG_ALPHAS', 'SALUN_RATIOS',
-           'SWAP_ALPHAS', 'PAPER_GRIDS', 'GridSpec', 'register_grid', 'axis', 'to_config', 'grid_configs',
-           'later_methods_axis', 'method_axis', 'get_grid', 'grid_dir', 'run_status', 'run_notebook_path',
-           'close_run_clients', 'shutdown_warm_kernel', 'execute_run', 'Run', 'plan', 'run_params', 'GridSummary',
-           'run_grid']
+           'DEMO_SSD_PAIRS', 'FASHION_SSD_PAIRS', 'FASHION_LFSSD_PAIRS', 'FASHION_PRETRAIN', 'FASHION_STEPS',
+           'SWAP_ALPHAS', 'PAPER_GRIDS', 'FINISHED', 'GridSpec', 'register_grid', 'axis', 'to_config', 'grid_configs',
+           'later_methods_axis', 'method_axis', 'get_grid', 'grid_dir', 'run_status', 'published_run_ids',
+           'run_notebook_path', 'close_run_clients', 'shutdown_warm_kernel', 'kernel_environment', 'execute_run', 'Run',
+           'plan', 'run_params', 'GridSummary', 'run_grid']
 
 # %% ../nbs/08_grid.ipynb #5d314ebd
 @dataclass
@@ -75,13 +76,17 @@ P_CUTS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 0.75]  # the Potion authors' swe
 NG_ALPHAS = [0.9, 0.95, 0.99, 0.999]  # NegGrad+: around the SCRUB authors' 0.95 and 0.9999
 SALUN_RATIOS = [0.1, 0.3, 0.5, 0.7, 0.9]  # SalUn: the authors save masks at ratios 0.1 ... 1.0
 
-def later_methods_axis(unlearn_iters:int): # steps of the training-based ones
+def later_methods_axis(unlearn_iters:int, # steps of the training-based ones
+                       ssd_pairs=tuple(SSD_PAIRS), # LFSSD's (alpha, lambda) sweep
+                       p_cuts=tuple(P_CUTS), # Potion's stopping criteria
+                       ng_alphas=tuple(NG_ALPHAS), # NegGrad+'s mixing weights
+                       salun_ratios=tuple(SALUN_RATIOS)): # SalUn's mask ratios
     "LFSSD over SSD's pairs, Potion over its stopping criterion, NegGrad+ over its mixing weight, RL, SalUn over its mask ratio."
-    return ([dict(unlearn_method='LFSSD', SSDselectwt=a, SSDdampening=l) for a, l in SSD_PAIRS]
-            + [dict(unlearn_method='Potion', p_cut=c) for c in P_CUTS]
-            + [dict(unlearn_method='NegGrad+', NGalpha=a, unlearn_iters=unlearn_iters) for a in NG_ALPHAS]
+    return ([dict(unlearn_method='LFSSD', SSDselectwt=a, SSDdampening=l) for a, l in ssd_pairs]
+            + [dict(unlearn_method='Potion', p_cut=c) for c in p_cuts]
+            + [dict(unlearn_method='NegGrad+', NGalpha=a, unlearn_iters=unlearn_iters) for a in ng_alphas]
             + [dict(unlearn_method='RL', unlearn_iters=unlearn_iters)]
-            + [dict(unlearn_method='SalUn', SalUnratio=r, unlearn_iters=unlearn_iters) for r in SALUN_RATIOS])
+            + [dict(unlearn_method='SalUn', SalUnratio=r, unlearn_iters=unlearn_iters) for r in salun_ratios])
 
 def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, SCRUB and BadT
                 full_iters:int, # steps for retraining the whole model (EU, k=-1)
@@ -89,7 +94,8 @@ def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, 
                 sweep:bool=True, # the upstream sweeps, or each method once at its defaults
                 msteps:int|None=None, # SCRUB's max-step budget (default: a tenth of unlearn_iters)
                 alphas=tuple(SCRUB_ALPHAS), # SCRUB's alpha sweep
-                since_paper:bool=True): # with `sweep`, add LFSSD, Potion, NegGrad+, RL and SalUn with their sweeps
+                ssd_pairs=tuple(SSD_PAIRS), # SSD's (alpha, lambda) sweep
+                since_paper:bool|list=True): # with `sweep`, add the later methods: True for their full sweeps, or a list of entries
     "The methods axis: EU, CF, SCRUB, BadT, SSD (with the upstream sweeps), the later methods and the Naive reference run."
     msteps = max(1, unlearn_iters // 10) if msteps is None else msteps
     if not sweep:
@@ -101,27 +107,34 @@ def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, 
             + [dict(unlearn_method='EU', k=-1, unlearn_iters=full_iters), dict(unlearn_method='CF', k=-1, unlearn_iters=unlearn_iters)]
             + [dict(unlearn_method='SCRUB', alpha=a, msteps=msteps, unlearn_iters=unlearn_iters) for a in alphas]
             + [dict(unlearn_method='BadT', unlearn_iters=unlearn_iters)]
-            + [dict(unlearn_method='SSD', SSDselectwt=a, SSDdampening=l) for a, l in SSD_PAIRS]
-            + (later_methods_axis(unlearn_iters) if since_paper else [])
+            + [dict(unlearn_method='SSD', SSDselectwt=a, SSDdampening=l) for a, l in ssd_pairs]
+            + (later_methods_axis(unlearn_iters) if since_paper is True else list(since_paper or []))
             + [dict(unlearn_method='Naive', deletion_fraction=0.0)])
 
-register_grid(GridSpec('demo', 'digits: poisoning and interclass confusion, five methods at their defaults, five fractions',
-    dict(dataset='digits', forget_set_size=100), [axis('dataset_method', ['poisoning', 'interclasslabelswap']),
-    axis('deletion_fraction', [0.1, 0.25, 0.5, 0.75, 1.0]), method_axis(50, 200, sweep=False)]))
+DEMO_SSD_PAIRS = [(0.1, 0.01), (1, 0.1), (10, 1), (100, 10)]  # lambda = alpha / 10 through SSD's default (10, 1)
 
-register_grid(GridSpec('digits-full', 'digits: the upstream sweeps (EU/CF k, SCRUB alpha, BadT, 50 SSD pairs) and the later methods, ten fractions',
+register_grid(GridSpec('demo', 'digits: poisoning and interclass confusion, the five methods with small sweeps, five fractions',
     dict(dataset='digits', forget_set_size=100), [axis('dataset_method', ['poisoning', 'interclasslabelswap']),
+    axis('deletion_fraction', [0.1, 0.25, 0.5, 0.75, 1.0]),
+    method_axis(50, 200, ks=(2,), alphas=(0.001, 0.1), ssd_pairs=DEMO_SSD_PAIRS, since_paper=False)]))
+
+register_grid(GridSpec('digits-full', 'digits: the upstream sweeps (EU/CF k, SCRUB alpha, BadT, 50 SSD pairs) and the later methods, ten fractions, three seeds',
+    dict(dataset='digits', forget_set_size=100), [axis('seed', [0, 1, 2]), axis('dataset_method', ['poisoning', 'interclasslabelswap']),
     axis('deletion_fraction', FRACTIONS), method_axis(50, 200, ks=(1, 2))]))
 
 # %% ../nbs/08_grid.ipynb #5487f417
-register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning and interclass confusion, five methods (SSD swept), ten fractions, two seeds',
-    dict(dataset='FashionMNIST'), [[dict(dataset_method='poisoning', forget_set_size=500),
-                                    dict(dataset_method='interclasslabelswap', forget_set_size=5000)],
-    axis('seed', [0, 1]), axis('deletion_fraction', FRACTIONS),
-    [dict(unlearn_method='EU', k=-1, unlearn_iters=1000), dict(unlearn_method='CF', k=-1, unlearn_iters=250),
-     dict(unlearn_method='SCRUB', unlearn_iters=250, msteps=25), dict(unlearn_method='BadT', unlearn_iters=250)]
-    + [dict(unlearn_method='SSD', SSDselectwt=a, SSDdampening=a) for a in (10, 100, 1000)]
-    + [dict(unlearn_method='Naive', deletion_fraction=0.0)]]))
+FASHION_SSD_PAIRS = [(a, a) for a in (3, 10, 30, 100, 300, 1000)] + [(100, 30)]  # (alpha, lambda)
+FASHION_LFSSD_PAIRS = [(a, a) for a in (1, 10, 100)]
+FASHION_PRETRAIN, FASHION_STEPS = 500, 125  # the upstream ratio: partial-model methods and fine-tuning for a quarter of pretraining
+
+register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning, interclass confusion and random label swaps; every method swept; ten fractions, three seeds',
+    dict(dataset='FashionMNIST', pretrain_iters=FASHION_PRETRAIN),
+    [axis('seed', [0, 1, 2]),
+     [dict(dataset_method='poisoning', forget_set_size=500), dict(dataset_method='interclasslabelswap', forget_set_size=5000),
+      dict(dataset_method='randomlabelswap', forget_set_size=10000)],
+     axis('deletion_fraction', FRACTIONS),
+     method_axis(FASHION_STEPS, FASHION_PRETRAIN, ks=(2,), msteps=12, alphas=(0.001, 0.1, 10.0), ssd_pairs=FASHION_SSD_PAIRS,
+                 since_paper=later_methods_axis(FASHION_STEPS, FASHION_LFSSD_PAIRS, p_cuts=(0.0,), ng_alphas=(0.99,), salun_ratios=(0.5,)))]))
 
 # %% ../nbs/08_grid.ipynb #e62a11d6
 def _paper_grid(name, dataset, method, sizes, fractions, model, pretrain_iters, short, long, ks, alphas, description):
@@ -172,12 +185,23 @@ def grid_dir(spec:GridSpec, # the grid
     return Path(root) / spec.name
 
 def run_status(run_dir:Path, # the run's directory
-               rid:str): # its run id
-    "done, failed or todo."
+               rid:str, # its run id
+               published:frozenset=frozenset()): # run ids in the grid's published results.csv
+    "done, published (a row of the published table), failed or todo."
     try:
         if json.loads((run_dir / 'result.json').read_text())['run_id'] == rid: return 'done'
     except (OSError, ValueError, KeyError): pass
+    if rid in published: return 'published'
     return 'failed' if (run_dir / 'error.json').exists() else 'todo'
+
+FINISHED = ('done', 'published')  # statuses that are not run again
+
+def published_run_ids(gdir:Path): # a grid's directory
+    "The run ids of the grid's published results.csv (none if there is no table)."
+    import csv
+    try:
+        with open(gdir / 'results.csv', newline='') as f: return frozenset(row['run_id'] for row in csv.DictReader(f))
+    except FileNotFoundError: return frozenset()
 
 # %% ../nbs/08_grid.ipynb #9c7394e4
 def run_notebook_path():
@@ -213,6 +237,15 @@ def shutdown_warm_kernel():
             except Exception: pass  # already gone: nothing to stop
         t = threading.Thread(target=stop); t.start(); t.join()
 
+def kernel_environment(threads:int=1): # CPU threads for the kernel
+    "Set this process's environment for the kernels it starts: `threads` threads, and glibc's own memory allocation."
+    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ[var] = str(threads)
+    os.environ.setdefault('MPLBACKEND', 'Agg')
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 for its workers (to hand memory back to the OS); a kernel that
+    # inherits it maps and unmaps every large tensor afresh and spends more time in page faults than computing.
+    os.environ.pop('MALLOC_TRIM_THRESHOLD_', None)
+    return os.environ
+
 def execute_run(run_dir:str, # the run's directory
                 params:dict, # notebook parameters: Config options and out_dir
                 threads:int=1, # CPU threads for the kernel
@@ -221,8 +254,7 @@ def execute_run(run_dir:str, # the run's directory
     import papermill
     run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / 'error.json').unlink(missing_ok=True)
-    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ[var] = str(threads)
-    os.environ.setdefault('MPLBACKEND', 'Agg')
+    kernel_environment(threads)
     start = time.perf_counter()
     try:
         papermill.execute_notebook(str(run_notebook_path()), str(run_dir / 'run.ipynb'), parameters=params,
@@ -246,18 +278,18 @@ class Run:
     run_id: str      # hash of the configuration
     config: Config   # resolved configuration, paths absolute
     run_dir: Path    # runs/<grid>/<run id>
-    status: str      # done, failed or todo
+    status: str      # done, published, failed or todo
 
 def plan(spec:GridSpec, # the grid
          root='runs'): # runs root directory
     "Every run of `spec` with its directory and status."
     load_plugins(spec.plugins)
     gdir = grid_dir(spec, root).resolve()
-    runs = []
+    published, runs = published_run_ids(gdir), []
     for cfg in grid_configs(spec):
         cfg = replace(cfg, save_dir=str(gdir), data_dir=str(Path(cfg.data_dir).resolve()))
         rid = run_id(cfg)
-        runs.append(Run(rid, cfg, gdir / rid, run_status(gdir / rid, rid)))
+        runs.append(Run(rid, cfg, gdir / rid, run_status(gdir / rid, rid, published)))
     return runs
 
 def run_params(run:Run, # a planned run
@@ -296,7 +328,7 @@ def run_grid(name:str, # grid name or JSON spec path
     from dask.distributed import Client, LocalCluster, as_completed
     spec, start = get_grid(name), time.perf_counter()
     runs = plan(spec, root)
-    todo = [r for r in runs if r.status != 'done']
+    todo = [r for r in runs if r.status not in FINISHED]
     summary = GridSummary(spec.name, len(runs), len(runs) - len(todo), 0, [], 0.)
     if not todo: summary.seconds = time.perf_counter() - start; return summary
     cores = os.cpu_count() or 1

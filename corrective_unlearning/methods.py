@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_methods.ipynb #1dcc3664
 from __future__ import annotations
-import copy
+import copy, hashlib
 import numpy as np
 from dataclasses import dataclass, field
 from typing import Callable
@@ -19,9 +19,9 @@ from .training import *
 # %% auto #0
 __all__ = ['METHODS', 'IMPORTANCE_KINDS', 'POTION_STEP', 'POTION_TRIES', 'Method', 'register_method', 'get_method', 'retrain_on',
            'naive', 'exact_unlearning', 'catastrophic_forgetting', 'distill_kl', 'scrub_loss', 'scrub',
-           'bad_teacher_loss', 'bad_teaching', 'importances', 'dampen_', 'full_importances', 'ssd', 'lfssd',
-           'manipulated_label_acc', 'potion_select_wt', 'potion', 'paired_batches', 'neggrad_plus_loss', 'neggrad_plus',
-           'random_label_loss', 'random_labels', 'saliency_mask', 'salun']
+           'bad_teacher_loss', 'bad_teaching', 'importances', 'dampen_', 'remembered_importances', 'full_importances',
+           'ssd', 'lfssd', 'manipulated_label_acc', 'potion_select_wt', 'potion', 'paired_batches', 'neggrad_plus_loss',
+           'neggrad_plus', 'random_label_loss', 'random_labels', 'saliency_mask', 'salun']
 
 # %% ../nbs/06_methods.ipynb #dc5bf4f0
 @dataclass
@@ -177,7 +177,25 @@ def dampen_(params, # parameters to dampen in place
             sel = f > select_wt * o
             p[sel] *= (dampening * o[sel] / f[sel]).clamp(max=1)
 
-_FULL_IMPORTANCES = {}  # (model fingerprint, data, manipulation, batch size, seed) -> importances, for this process
+_IMPORTANCES = {}  # (model fingerprint, data, manipulation, samples, batch size, seed, kind) -> importances, for this process
+
+def remembered_importances(model, # the model (evaluation mode)
+                           data:Data, # the dataset
+                           manip:Manipulation, # labels and triggers of the training set
+                           idx:torch.Tensor, # training-set indices to average over
+                           batch_size:int, # samples per batch
+                           seed:int=0, # seeds the batches' shuffle
+                           kind:str='ce'): # the importance (see IMPORTANCE_KINDS)
+    "`importances`, remembered per process: a sweep over SSD's or Potion's options on one model and S_f computes them once."
+    with torch.no_grad():
+        weights = torch.cat([p.detach().flatten().double() for p in model.state_dict().values() if p.is_floating_point()])
+    key = (weights.numel(), weights.sum().item(), weights.abs().sum().item(), (weights ** 2).sum().item(),
+           id(data.x_train), manip.kind, manip.y.sum().item(), int(manip.trigger_mask.sum()),
+           hashlib.sha256(idx.cpu().numpy().tobytes()).hexdigest(), batch_size, seed, kind)
+    if key not in _IMPORTANCES:
+        if len(_IMPORTANCES) >= 16: _IMPORTANCES.clear()  # a few models and sets at a time: bounded memory
+        _IMPORTANCES[key] = importances(model, data, manip, idx, batch_size, seed, kind)
+    return _IMPORTANCES[key]
 
 def full_importances(model, # the model (evaluation mode)
                      data:Data, # the dataset
@@ -185,15 +203,8 @@ def full_importances(model, # the model (evaluation mode)
                      batch_size:int, # samples per batch
                      seed:int=0, # seeds the batches' shuffle
                      kind:str='ce'): # the importance (see IMPORTANCE_KINDS)
-    "`importances` over the whole training set, remembered per process: they do not depend on S_f or on SSD's options."
-    with torch.no_grad():
-        weights = torch.cat([p.detach().flatten().double() for p in model.state_dict().values() if p.is_floating_point()])
-    key = (weights.numel(), weights.sum().item(), weights.abs().sum().item(), (weights ** 2).sum().item(),
-           id(data.x_train), manip.kind, manip.y.sum().item(), int(manip.trigger_mask.sum()), batch_size, seed, kind)
-    if key not in _FULL_IMPORTANCES:
-        if len(_FULL_IMPORTANCES) >= 4: _FULL_IMPORTANCES.clear()  # a few models at a time: bounded memory
-        _FULL_IMPORTANCES[key] = importances(model, data, manip, torch.arange(data.n_train, device=data.device), batch_size, seed, kind)
-    return _FULL_IMPORTANCES[key]
+    "`importances` over the whole training set, remembered: they do not depend on S_f or on SSD's options."
+    return remembered_importances(model, data, manip, torch.arange(data.n_train, device=data.device), batch_size, seed, kind)
 
 @register_method('SSD')
 def ssd(model, # the manipulated model (left unchanged)
@@ -205,7 +216,7 @@ def ssd(model, # the manipulated model (left unchanged)
     if not split.forget.any(): return model
     data, manip = split.data, split.manip
     full = full_importances(model, data, manip, cfg.batch_size, cfg.seed, kind)
-    forget = importances(model, data, manip, split.forget.nonzero().flatten(), cfg.batch_size, cfg.seed, kind)
+    forget = remembered_importances(model, data, manip, split.forget.nonzero().flatten(), cfg.batch_size, cfg.seed, kind)
     cut = first_trained_block(model, cfg.k)
     n_front = sum(1 for _ in model[:cut].parameters())
     dampen_(list(model.parameters())[n_front:], full[n_front:], forget[n_front:], cfg.SSDselectwt, cfg.SSDdampening)
@@ -245,8 +256,8 @@ def potion(model, # the manipulated model (left unchanged)
     "Potion: label-free SSD whose selection weight is searched until the found samples lose their manipulated labels."
     if not split.forget.any(): return copy.deepcopy(model)
     data, manip = split.data, split.manip
-    full = importances(model, data, manip, split.retain.nonzero().flatten(), cfg.batch_size, cfg.seed, 'l2')
-    forget = importances(model, data, manip, split.forget.nonzero().flatten(), cfg.batch_size, cfg.seed, 'l2')
+    full = remembered_importances(model, data, manip, split.retain.nonzero().flatten(), cfg.batch_size, cfg.seed, 'l2')
+    forget = remembered_importances(model, data, manip, split.forget.nonzero().flatten(), cfg.batch_size, cfg.seed, 'l2')
     n_front = sum(1 for _ in model[:first_trained_block(model, cfg.k)].parameters())
     full, forget = full[n_front:], forget[n_front:]
     with np.errstate(divide='ignore', invalid='ignore'):

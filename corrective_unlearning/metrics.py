@@ -9,26 +9,39 @@ import torch
 from .core import *
 from .data import *
 from .manipulations import *
+from .models import memory_format
 from .training import autocast
 
 # %% auto #0
-__all__ = ['predict', 'accuracy', 'prediction_entropy', 'mia_forget', 'evaluate', 'soft_confusion', 'most_confused_pair']
+__all__ = ['VAL_METRICS', 'predict_logits', 'predict', 'accuracy', 'entropy_of', 'prediction_entropy', 'mia_draw', 'mia_attack',
+           'mia_forget', 'heldout_metrics', 'model_outputs', 'metrics_from_outputs', 'evaluate', 'soft_confusion',
+           'most_confused_pair']
 
 # %% ../nbs/05_metrics.ipynb #cf8b690b
 @torch.no_grad()
+def predict_logits(model:torch.nn.Module, # the model, on data.device
+                   data:Data, # the dataset (for normalisation)
+                   x:torch.Tensor, # uint8 images
+                   trigger:tuple|None=None, # (patch_size, value) to stamp, or None
+                   batch_size:int=256): # images per forward pass
+    "The model's float32 outputs for `x`, in input order."
+    model.eval()
+    fmt, out = memory_format(model, data.device), []
+    model.to(memory_format=fmt)  # as training leaves it (a model loaded from a checkpoint is contiguous)
+    for xb in x.split(batch_size):
+        xb = batch_images(data, xb).contiguous(memory_format=fmt)  # the model's layout: a mismatch costs a conversion per layer
+        if trigger: xb = apply_trigger(xb, *trigger)
+        with autocast(data.device): out.append(model(xb).float())
+    return torch.cat(out) if out else torch.zeros(0, 0, device=data.device)
+
 def predict(model:torch.nn.Module, # the model, on data.device
             data:Data, # the dataset (for normalisation)
             x:torch.Tensor, # uint8 images
             trigger:tuple|None=None, # (patch_size, value) to stamp, or None
-            batch_size:int=1024): # images per forward pass
+            batch_size:int=256): # images per forward pass
     "Predicted classes of `x`, in input order."
-    model.eval()
-    out = []
-    for xb in x.split(batch_size):
-        xb = batch_images(data, xb)
-        if trigger: xb = apply_trigger(xb, *trigger)
-        with autocast(data.device): out.append(model(xb).argmax(1))
-    return torch.cat(out) if out else torch.zeros(0, dtype=torch.long, device=data.device)
+    logits = predict_logits(model, data, x, trigger, batch_size)
+    return logits.argmax(1) if len(logits) else torch.zeros(0, dtype=torch.long, device=data.device)
 
 def accuracy(pred, # predicted classes
              y): # true labels, same length
@@ -36,6 +49,11 @@ def accuracy(pred, # predicted classes
     return (pred == y).float().mean().item() if len(y) else None
 
 # %% ../nbs/05_metrics.ipynb #079cfbc3
+def entropy_of(logits:torch.Tensor): # N x classes outputs
+    "Entropy (nats) of the predicted class distribution, per row."
+    p = logits.float().softmax(1)
+    return -(p * p.clamp_min(1e-12).log()).sum(1)
+
 @torch.no_grad()
 def prediction_entropy(model:torch.nn.Module, # the model, on x's device
                        x:torch.Tensor): # normalised float images
@@ -43,53 +61,99 @@ def prediction_entropy(model:torch.nn.Module, # the model, on x's device
     model.eval()
     out = []
     for xb in x.split(1024):
-        with autocast(xb.device): p = model(xb).float().softmax(1)
-        out.append(-(p * p.clamp_min(1e-12).log()).sum(1))
+        with autocast(xb.device): out.append(entropy_of(model(xb)))
     return torch.cat(out)
+
+def mia_draw(split:Split, # data, manipulation and S_f
+             seed:int=0): # draws the test images
+    "(members, unseen): as many found training indices as random test indices, or None below 5 found samples."
+    found = split.forget.nonzero().flatten()
+    n = min(len(found), len(split.data.y_test))
+    if n < 5: return None  # too few for 5 folds
+    g = torch.Generator().manual_seed(seed)
+    members = found[torch.randperm(len(found), generator=g)[:n].to(found.device)]
+    return members, torch.randperm(len(split.data.y_test), generator=g)[:n].to(found.device)
+
+def mia_attack(member_entropy:torch.Tensor, # entropies of the members
+               unseen_entropy:torch.Tensor, # entropies of as many unseen images
+               seed:int=0): # draws the folds
+    "5-fold cross-validated accuracy of a logistic regression telling members from unseen images by entropy."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    feats = torch.cat([member_entropy, unseen_entropy]).cpu().double().numpy()[:, None]
+    labels = np.r_[np.ones(len(member_entropy)), np.zeros(len(unseen_entropy))]
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    return float(cross_val_score(LogisticRegression(), feats, labels, cv=folds, scoring='accuracy').mean())
 
 def mia_forget(model:torch.nn.Module, # the model, on data.device
                split:Split, # data, manipulation and S_f
                seed:int=0): # draws the test images and the folds
     "Cross-validated accuracy of an entropy-based logistic-regression attack telling S_f from as many unseen test images."
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
     data, m = split.data, split.manip
-    found = split.forget.nonzero().flatten()
-    n = min(len(found), len(data.y_test))
-    if n < 5: return None  # too few for 5 folds
-    g = torch.Generator().manual_seed(seed)
-    members = found[torch.randperm(len(found), generator=g)[:n].to(data.device)]
-    unseen = torch.randperm(len(data.y_test), generator=g)[:n].to(data.device)
+    draw = mia_draw(split, seed)
+    if draw is None: return None
+    members, unseen = draw
     x_unseen = batch_images(data, data.x_test[unseen])
     if m.kind == 'poisoning': x_unseen = apply_trigger(x_unseen, m.patch_size, m.trigger_value)  # presented as S_f is
-    feats = torch.cat([prediction_entropy(model, manipulated_batch(data, m, members, augment=False)[0]),
-                       prediction_entropy(model, x_unseen)]).cpu().double().numpy()[:, None]
-    labels = np.r_[np.ones(n), np.zeros(n)]
-    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
-    return float(cross_val_score(LogisticRegression(), feats, labels, cv=folds, scoring='accuracy').mean())
+    return mia_attack(prediction_entropy(model, manipulated_batch(data, m, members, augment=False)[0]),
+                      prediction_entropy(model, x_unseen), seed)
 
 # %% ../nbs/05_metrics.ipynb #03e7f2e5
-def evaluate(model:torch.nn.Module, # the model to evaluate, on data.device
-             split:Split): # data, manipulation and S_f
-    "The paper's metrics for `model` on `split`."
-    data, m = split.data, split.manip
-    pred = predict(model, data, data.x_test)
-    r = dict(clean_test_acc=accuracy(pred, data.y_test))
-    trig = (m.patch_size, m.trigger_value) if m.patch_size else None
+def heldout_metrics(m:Manipulation, # what was manipulated
+                    y:torch.Tensor, # labels of held-out images (test or validation)
+                    pred:torch.Tensor, # the model's predictions on them
+                    pred_triggered:torch.Tensor|None=None): # and on them with the trigger (poisoning)
+    "Clean, corrected, retain and attack-success accuracy on held-out images, as the manipulation defines them."
+    r = dict(clean_test_acc=accuracy(pred, y))
     if m.kind == 'poisoning':
-        nt = data.y_test != m.target
-        pt = predict(model, data, data.x_test, trig)
-        r.update(corrected_acc=accuracy(pt, data.y_test), corrected_acc_nontarget=accuracy(pt[nt], data.y_test[nt]),
+        nt, pt = y != m.target, pred_triggered
+        r.update(corrected_acc=accuracy(pt, y), corrected_acc_nontarget=accuracy(pt[nt], y[nt]),
                  retain_acc=r['clean_test_acc'], attack_success_rate=accuracy(pt[nt], torch.full_like(pt[nt], m.target)))
     elif m.kind == 'interclasslabelswap':
-        pair = torch.isin(data.y_test, torch.tensor(m.pair, device=data.device))
-        r.update(corrected_acc=accuracy(pred[pair], data.y_test[pair]), corrected_acc_nontarget=None,
-                 retain_acc=accuracy(pred[~pair], data.y_test[~pair]), attack_success_rate=None)
+        pair = torch.isin(y, torch.tensor(m.pair, device=y.device))
+        r.update(corrected_acc=accuracy(pred[pair], y[pair]), corrected_acc_nontarget=None,
+                 retain_acc=accuracy(pred[~pair], y[~pair]), attack_success_rate=None)
     else: r.update(corrected_acc=r['clean_test_acc'], corrected_acc_nontarget=None, retain_acc=r['clean_test_acc'], attack_success_rate=None)
-    for name, mask in (('manip_acc', m.mask), ('deletion_acc', split.forget)):
-        r[name] = accuracy(predict(model, data, data.x_train[mask], trig if m.kind == 'poisoning' else None), data.y_train[mask])
-    r['mia_forget'] = mia_forget(model, split)
     return r
+
+VAL_METRICS = dict(clean_test_acc='val_clean_acc', corrected_acc='val_corrected_acc', retain_acc='val_retain_acc',
+                   attack_success_rate='val_attack_success_rate')  # held-out metric -> its name on the validation set
+
+def model_outputs(model:torch.nn.Module, # the model to evaluate, on data.device
+                  data:Data, # the dataset
+                  m:Manipulation): # what was manipulated
+    "The model's outputs on everything the metrics read: test and validation images (also triggered, for poisoning) and S_m as trained."
+    trig = (m.patch_size, m.trigger_value) if m.kind == 'poisoning' else None
+    out = lambda x, trigger=None: predict_logits(model, data, x, trigger)
+    return dict(test=out(data.x_test), test_triggered=out(data.x_test, trig) if trig else None,
+                manipulated=out(data.x_train[m.mask.nonzero().flatten()], trig),  # one pass serves manip_acc, deletion_acc and the attack
+                val=out(data.x_val) if len(data.y_val) else None, val_triggered=out(data.x_val, trig) if trig and len(data.y_val) else None)
+
+def metrics_from_outputs(out:dict, # what model_outputs returned
+                         split:Split): # data, manipulation and S_f
+    "The paper's metrics from a model's outputs: on the test set, on S_m and S_f, and on the validation set."
+    data, m = split.data, split.manip
+    pred = lambda key: out[key].argmax(1) if out[key] is not None else None
+    r = heldout_metrics(m, data.y_test, pred('test'), pred('test_triggered'))
+    sm = m.mask.nonzero().flatten()
+    hit = pred('manipulated') == data.y_train[sm]
+    found = split.forget[sm]
+    r.update(manip_acc=accuracy(hit, torch.ones_like(hit)), deletion_acc=accuracy(hit[found], torch.ones_like(hit[found])))
+    draw = mia_draw(split)
+    if draw is None: r['mia_forget'] = None
+    else:
+        position = torch.empty(data.n_train, dtype=torch.long, device=sm.device); position[sm] = torch.arange(len(sm), device=sm.device)
+        members, unseen = draw
+        r['mia_forget'] = mia_attack(entropy_of(out['manipulated'][position[members]]),
+                                     entropy_of(out['test_triggered' if m.kind == 'poisoning' else 'test'][unseen]))
+    if out['val'] is None: return r | {name: None for name in VAL_METRICS.values()}  # no validation set (val_size=0)
+    v = heldout_metrics(m, data.y_val, pred('val'), pred('val_triggered'))
+    return r | {name: v[k] for k, name in VAL_METRICS.items()}
+
+def evaluate(model:torch.nn.Module, # the model to evaluate, on data.device
+             split:Split): # data, manipulation and S_f
+    "The paper's metrics for `model` on `split`: on the test set, on S_m and S_f, and on the validation set."
+    return metrics_from_outputs(model_outputs(model, split.data, split.manip), split)
 
 # %% ../nbs/05_metrics.ipynb #49ac97a0
 @torch.no_grad()

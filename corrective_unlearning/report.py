@@ -12,8 +12,9 @@ from .core import *
 from .grid import get_grid, grid_dir, plan
 
 # %% auto #0
-__all__ = ['HYPERPARAMETERS', 'PROBLEM', 'COLORS', 'result_row', 'collect', 'diverged', 'select_settings', 'plot_problem',
-           'problems', 'write_report', 'summary_table']
+__all__ = ['HYPERPARAMETERS', 'PROBLEM', 'SELECTIONS', 'COLORS', 'SELECTED_BY', 'SWEPT', 'SPACE_TOP', 'result_row', 'collect',
+           'diverged', 'selection_score', 'select_settings', 'mean_ci', 'plot_problem', 'plot_tradeoff', 'edge_choices',
+           'problems', 'write_report', 'summary_table', 'gap_closed']
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def result_row(result:dict, # a parsed result.json
@@ -33,9 +34,10 @@ def result_row(result:dict, # a parsed result.json
 
 def collect(name:str, # grid name or JSON spec path
             root='runs'): # runs root directory
-    "A DataFrame with one row per complete run of the grid as it is defined now."
+    "A DataFrame with one row per complete run of the grid as it is defined now: its result.json, else its published row."
     spec = get_grid(name)
-    wanted = {r.run_id for r in plan(spec, root)}
+    runs = plan(spec, root)
+    wanted = {r.run_id for r in runs}
     rows, stale = [], 0
     for p in sorted(grid_dir(spec, root).glob('*/result.json')):
         try: result = json.loads(p.read_text())
@@ -44,25 +46,37 @@ def collect(name:str, # grid name or JSON spec path
         runner = p.with_name('runner.json')
         rows.append(result_row(result, json.loads(runner.read_text()) if runner.exists() else None))
     if stale: warnings.warn(f"{stale} result(s) under {grid_dir(spec, root)} are not runs of grid {spec.name} as now defined; left out")
-    return pd.DataFrame(rows)
+    fresh = pd.DataFrame(rows)
+    published = {r.run_id for r in runs if r.status == 'published'}
+    if not published: return fresh
+    old = pd.read_csv(grid_dir(spec, root) / 'results.csv', keep_default_na=True)
+    return pd.concat([fresh, old[old.run_id.isin(published)]], ignore_index=True)
 
 # %% ../nbs/09_report.ipynb #b25485cb
 HYPERPARAMETERS = ['k', 'alpha', 'msteps', 'kd_T', 'SSDdampening', 'SSDselectwt', 'NGalpha', 'SalUnratio', 'p_cut', 'unlearn_iters', 'unlearn_lr']
 PROBLEM = ['dataset', 'model', 'dataset_method', 'forget_set_size']
+SELECTIONS = dict(val=('val_corrected_acc', 'val_retain_acc'), test=('corrected_acc', 'retain_acc'))  # what each choice reads
 
 def diverged(df:pd.DataFrame): # collect()'s table, or a results.csv read back
     "Boolean Series: which runs diverged (tables written before divergence was recorded have none)."
     return df['diverged'].fillna(False).astype(bool) if 'diverged' in df else pd.Series(False, index=df.index)
 
+def selection_score(df:pd.DataFrame, # collect()'s table
+                    select:str='val'): # val or test
+    "Per run: the mean of its corrected and retain accuracy on the validation (`val`) or test (`test`) set."
+    if select not in SELECTIONS: raise CUError(f"select='{select}' is not a choice; use val (validation metrics) or test")
+    corrected, retain = SELECTIONS[select]
+    if corrected not in df or df[corrected].isna().all():
+        raise CUError(f"this table has no validation metrics (its runs predate the validation set or used val_size=0); use select='test'")
+    return (df[corrected] + df[retain]) / 2
+
 def select_settings(df:pd.DataFrame, # collect()'s table
-                    margin:float=0.05): # allowed drop in retain accuracy below the manipulated model
-    "The rows of the chosen setting of every method at every fraction (all seeds)."
+                    select:str='val'): # choose by validation (val) or test metrics
+    "The rows (all seeds) of each method's chosen setting at every fraction: the best mean selection score."
     df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     keys = PROBLEM + ['unlearn_method', 'deletion_fraction']
     setting = keys + [h for h in HYPERPARAMETERS if h in df]  # tables written before an option existed lack its column
-    means = df.groupby(setting, dropna=False)[['corrected_acc', 'retain_acc', 'manipulated_retain_acc']].mean().reset_index()
-    means['ok'] = means.retain_acc >= means.manipulated_retain_acc - margin
-    means['score'] = np.where(means.ok, means.corrected_acc, means.retain_acc - 10)  # eligible settings first
+    means = df.assign(score=selection_score(df, select)).groupby(setting, dropna=False).score.mean().dropna().reset_index()
     best = means.loc[means.groupby(keys, dropna=False).score.idxmax(), setting]
     return df.merge(best, on=setting)
 
@@ -70,30 +84,94 @@ def select_settings(df:pd.DataFrame, # collect()'s table
 COLORS = dict(EU='tab:blue', CF='tab:orange', SCRUB='tab:purple', BadT='tab:brown', SSD='tab:red', LFSSD='tab:pink',
               Potion='tab:green', **{'NegGrad+': 'tab:olive'}, RL='tab:cyan', SalUn='tab:gray')
 
+def mean_ci(x, # values (NaN ignored), e.g. one metric over seeds
+            level:float=0.95): # confidence level
+    "(mean, half-width of the t confidence interval); the half-width is NaN with fewer than two values."
+    from scipy import stats
+    x = np.asarray(pd.Series(x, dtype=float).dropna())
+    if len(x) == 0: return np.nan, np.nan
+    if len(x) < 2: return float(x.mean()), np.nan
+    return float(x.mean()), float(stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+
+SELECTED_BY = dict(val='settings chosen on validation data', test='settings chosen on test data (optimistic)')
+
+def _title(df, select):
+    first, seeds, n_div = df.iloc[0], df.seed.nunique(), int(diverged(df).sum())
+    return (f"{first.dataset} / {first.model}: {first.dataset_method}, |S_m| = {first.forget_set_size}; {SELECTED_BY[select]}\n"
+            f"mean and 95% interval over {seeds} seed{'s' if seeds > 1 else ''}"
+            + (f"; {n_div} diverged run{'s' if n_div > 1 else ''} left out" if n_div else ''))
+
 def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, model, manipulation, |S_m|)
-                 margin:float=0.05): # selection margin (see select_settings)
-    "The two-panel figure for one problem."
+                 select:str='val'): # choose settings by validation (val) or test metrics
+    "The two-panel figure for one problem: test metrics of each method's chosen setting."
     import matplotlib; matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
-    sel = select_settings(df, margin)
-    first = df.iloc[0]
+    sel = select_settings(df, select)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
     for ax, metric, title in zip(axes, ('corrected_acc', 'retain_acc'), ('corrected accuracy', 'retain accuracy')):
         for method, g in sel.groupby('unlearn_method'):
-            s = g.groupby('deletion_fraction')[metric].agg(['mean', 'min', 'max'])
+            s = pd.DataFrame({f: mean_ci(v) for f, v in g.groupby('deletion_fraction')[metric]}, index=['mean', 'ci']).T
             ax.plot(s.index, 100 * s['mean'], marker='o', ms=3, label=method, color=COLORS.get(method))
-            ax.fill_between(s.index, 100 * s['min'], 100 * s['max'], alpha=0.15, color=COLORS.get(method))
+            ax.fill_between(s.index, 100 * (s['mean'] - s['ci']), 100 * (s['mean'] + s['ci']), alpha=0.15, color=COLORS.get(method))
         for ref, style in (('manipulated', dict(color='gray', ls='--')), ('clean', dict(color='green', ls=':'))):
             ax.axhline(100 * df[f'{ref}_{metric}'].mean(), label=f'{ref} model', **style)
         ax.set(title=title, xlabel='fraction of S_m found', ylabel='%', ylim=(-2, 102))
         ax.grid(alpha=0.3)
     axes[1].legend(loc='lower right', fontsize=8)
-    n_div = int(diverged(df).sum())
-    fig.suptitle(f"{first.dataset} / {first.model}: {first.dataset_method}, |S_m| = {first.forget_set_size} "
-                 f"({df.seed.nunique()} seed{'s' if df.seed.nunique() > 1 else ''}"
-                 + (f"; {n_div} diverged run{'s' if n_div > 1 else ''} left out)" if n_div else ')'))
+    fig.suptitle(_title(df, select), fontsize=10)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/09_report.ipynb #f9a2465e
+def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
+                  select:str='val'): # which choice to ring (validation or test metrics)
+    "Retain against corrected accuracy (test) of every setting of every method, the chosen ones ringed."
+    import matplotlib; matplotlib.use('Agg', force=False)
+    import matplotlib.pyplot as plt
+    ok = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
+    setting = PROBLEM + ['unlearn_method', 'deletion_fraction'] + [h for h in HYPERPARAMETERS if h in df]
+    means = ok.groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
+    chosen = select_settings(df, select).groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
+    methods = [m for m in COLORS if m in set(means.unlearn_method)] + sorted(set(means.unlearn_method) - set(COLORS))
+    cols = min(5, len(methods)); rows = -(-len(methods) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 0.8, 2.6 * rows + 0.9), sharex=True, sharey=True, squeeze=False)
+    for ax in axes.flat[len(methods):]: ax.set_visible(False)
+    for ax, method in zip(axes.flat, methods):
+        m, c = means[means.unlearn_method == method], chosen[chosen.unlearn_method == method]
+        pts = ax.scatter(100 * m.retain_acc, 100 * m.corrected_acc, c=m.deletion_fraction, cmap='viridis', vmin=0, vmax=1, s=9, alpha=0.7)
+        ax.scatter(100 * c.retain_acc, 100 * c.corrected_acc, facecolors='none', edgecolors='black', s=40, linewidths=0.8)
+        for ref, style in (('manipulated', dict(marker='x', color='gray')), ('clean', dict(marker='*', color='green'))):
+            ax.scatter(100 * df[f'{ref}_retain_acc'].mean(), 100 * df[f'{ref}_corrected_acc'].mean(), s=60, zorder=3, **style)
+        ax.set_title(f'{method} ({len(m) // max(1, m.deletion_fraction.nunique())} settings)', fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]: ax.set_xlabel('retain accuracy (%)')
+    for ax in axes[:, 0]: ax.set_ylabel('corrected accuracy (%)')
+    fig.colorbar(pts, ax=axes, shrink=0.8, label='fraction of S_m found')
+    fig.suptitle(_title(df, select).replace('mean and 95% interval', 'every setting, means') + ' (ringed)', fontsize=10)
+    return fig
+
+# %% ../nbs/09_report.ipynb #7bc658a4
+SWEPT = {'SSD': ('SSDselectwt', 'lambda_over_alpha'), 'LFSSD': ('SSDselectwt', 'lambda_over_alpha'), 'SCRUB': ('alpha',),
+         'Potion': ('p_cut',), 'NegGrad+': ('NGalpha',), 'SalUn': ('SalUnratio',)}  # the options each sweep varies
+SPACE_TOP = {'lambda_over_alpha': 1.0}  # lambda above alpha dampens exactly what (lambda, lambda) does: the top of SSD's space
+
+def edge_choices(df:pd.DataFrame, # collect()'s table
+                 select:str='val'): # choose settings by validation (val) or test metrics
+    "The chosen settings whose swept option is the lowest or highest value tried (empty: no choice is on an edge)."
+    if {'SSDdampening', 'SSDselectwt'} <= set(df): df = df.assign(lambda_over_alpha=df.SSDdampening / df.SSDselectwt)
+    sel, rows = select_settings(df, select), []
+    for key, g in df[~diverged(df)].groupby(PROBLEM + ['unlearn_method']):
+        chosen = sel.merge(pd.DataFrame([key], columns=PROBLEM + ['unlearn_method']))
+        for option in SWEPT.get(key[-1], ()):
+            tried = sorted(g[option].dropna().unique()) if option in g else []
+            if len(tried) < 2: continue
+            for fraction, c in chosen.groupby('deletion_fraction'):
+                v = c[option].iloc[0]
+                if v == tried[-1] and v >= SPACE_TOP.get(option, np.inf): continue  # the end of the space, not of the sweep
+                if v in (tried[0], tried[-1]):
+                    rows.append(dict(zip(PROBLEM + ['unlearn_method'], key)) | dict(
+                        deletion_fraction=fraction, option=option, value=v, edge='lowest' if v == tried[0] else 'highest', tried=tried))
+    return pd.DataFrame(rows, columns=PROBLEM + ['unlearn_method', 'deletion_fraction', 'option', 'value', 'edge', 'tried'])
 
 # %% ../nbs/09_report.ipynb #40c77c5b
 def problems(df:pd.DataFrame): # collect()'s table
@@ -102,33 +180,42 @@ def problems(df:pd.DataFrame): # collect()'s table
 
 def write_report(name:str, # grid name or spec path
                  root='runs', # runs root
-                 margin:float=0.05): # selection margin
-    "Write results.csv and the figures of grid `name`; return their paths."
+                 select:str='val'): # choose settings by validation (val) or test metrics
+    "Write results.csv, the figure and the trade-off plot of every problem of grid `name`; return their paths."
     import matplotlib.pyplot as plt
     df = collect(name, root)
     if df.empty: raise CUError(f"grid {name} has no complete runs under {grid_dir(get_grid(name), root)}; run `corrective-unlearning grid {name}` first")
     out = grid_dir(get_grid(name), root)
     df = df.sort_values(PROBLEM + ['unlearn_method', 'deletion_fraction', 'seed', 'run_id']).reset_index(drop=True)
     paths = [atomic_write_bytes(out / 'results.csv', df.to_csv(index=False).encode())]
+    selection_score(df, select)  # refuse a choice the table cannot support before writing anything else
     for (dataset, model, manip, size), g in problems(df):
-        fig = plot_problem(g, margin)
-        buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=110); plt.close(fig)
-        paths.append(atomic_write_bytes(out / f'figure_{dataset}_{manip}_{size}.png', buf.getvalue()))
+        for kind, plot in (('figure', plot_problem), ('tradeoff', plot_tradeoff)):
+            fig = plot(g, select)
+            buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=110); plt.close(fig)
+            paths.append(atomic_write_bytes(out / f'{kind}_{dataset}_{manip}_{size}.png', buf.getvalue()))
     return paths
 
 # %% ../nbs/09_report.ipynb #431186e2
 def summary_table(df:pd.DataFrame, # collect()'s table
-                  margin:float=0.05): # selection margin (see select_settings)
-    "Mean corrected / retain accuracy (%) of each method's chosen setting, per problem and fraction."
-    sel = select_settings(df, margin)
+                  select:str='val'): # choose settings by validation (val) or test metrics
+    "Mean test corrected / retain accuracy (%) of each method's chosen setting, per problem and fraction."
+    sel = select_settings(df, select)
     out = []
     for key, g in problems(sel):
         t = g.groupby(['unlearn_method', 'deletion_fraction'])[['corrected_acc', 'retain_acc']].mean().mul(100).round(1)
         t = t.apply(lambda r: f'{r.corrected_acc:.1f} / {r.retain_acc:.1f}', axis=1).unstack('deletion_fraction')
         ref = df.set_index(PROBLEM).loc[key]
         div = ref[diverged(ref)].unlearn_method.value_counts()
-        out.append(f"{' / '.join(map(str, key))}  (corrected / retain %)\n{t.to_string()}\n"
+        out.append(f"{' / '.join(map(str, key))}  (test corrected / retain %, {SELECTED_BY[select]})\n{t.to_string()}\n"
                    f"manipulated model: {100 * ref.manipulated_corrected_acc.mean():.1f} / {100 * ref.manipulated_retain_acc.mean():.1f}   "
                    f"clean model: {100 * ref.clean_corrected_acc.mean():.1f} / {100 * ref.clean_retain_acc.mean():.1f}"
                    + (f"\ndiverged runs, left out: {', '.join(f'{m} {n}' for m, n in div.items())}" if len(div) else ''))
     return '\n\n'.join(out)
+
+# %% ../nbs/09_report.ipynb #d673e4bb
+def gap_closed(df:pd.DataFrame, # collect()'s table
+               select:str='val'): # choose settings by validation (val) or test metrics
+    "The rows of each method's chosen setting with `gap_closed`: (corrected - manipulated) / (clean - manipulated), per run."
+    s = select_settings(df, select)
+    return s.assign(gap_closed=(s.corrected_acc - s.manipulated_corrected_acc) / (s.clean_corrected_acc - s.manipulated_corrected_acc))

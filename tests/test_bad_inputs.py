@@ -7,7 +7,7 @@ CASES = {
     'unknown method': (['--unlearn_method=Retrain'], "unknown unlearning method (unlearn_method) 'Retrain'; choose one of: BadT, CF, EU, LFSSD, Naive, NegGrad+, Potion, RL, SalUn, SCRUB, SSD"),
     'unknown manipulation': (['--dataset_method=backdoor'], "unknown manipulation (dataset_method) 'backdoor'; choose one of: interclasslabelswap, poisoning, randomlabelswap"),
     'deletion larger than S_m': (['--forget_set_size=20', '--deletion_size=30'], 'deletion_size=30 is larger than forget_set_size=20'),
-    'S_m larger than the training set': (['--forget_set_size=5000'], 'forget_set_size=5000 must be between 1 and the training set size 1437'),
+    'S_m larger than the training set': (['--forget_set_size=5000'], 'forget_set_size=5000 must be between 1 and the training set size 1237'),
     'odd size for interclass confusion': (['--dataset_method=interclasslabelswap', '--forget_set_size=51'], 'forget_set_size=51 must be even'),
     'too large for the confused classes': (['--dataset_method=labeltargeted', '--forget_set_size=400'], 'too large for interclass confusion on digits: classes 5 and 9 have'),
     'k invalid for the model': (['--k=7'], 'k=7 is not valid for this model; choose one of: 1, 2, 3, -1'),

@@ -65,7 +65,9 @@ def test_missing_fashion_mnist_is_one_line(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not Path(datasets.SYSTEM_FASHION_MNIST).exists(), reason='Debian package dataset-fashion-mnist not installed')
 def test_fashion_mnist_from_the_debian_package():
-    data = load_data('fashionmnist', '/nonexistent')
+    data = load_data('fashionmnist', '/nonexistent', val_size=0)  # every training image, as upstream
     assert data.x_train.shape == (60000, 1, 28, 28) and data.x_test.shape == (10000, 1, 28, 28)
     assert data.y_train.bincount().tolist() == [6000] * 10 and data.y_test.bincount().tolist() == [1000] * 10
+    held = load_data('fashionmnist', '/nonexistent')  # the default: 5000 held out for validation, 500 per class
+    assert held.n_train == 55000 and held.y_val.bincount().tolist() == [500] * 10
     assert abs(data.max_value - (1 - 0.2860) / 0.3530) < 1e-3

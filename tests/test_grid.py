@@ -105,3 +105,17 @@ def test_warm_kernel_runs_leave_no_threads_or_files_open(tmp_path):
         first = run(0)
         assert [run(i) for i in range(1, 4)] == [first] * 3
     finally: shutdown_warm_kernel()
+
+def _kernel_env(threads):
+    from corrective_unlearning.grid import kernel_environment
+    before = os.environ.get('MALLOC_TRIM_THRESHOLD_')
+    env = kernel_environment(threads)
+    return before, env.get('MALLOC_TRIM_THRESHOLD_'), env['OMP_NUM_THREADS']
+
+def test_kernels_do_not_inherit_dasks_malloc_setting():
+    "Dask workers run with MALLOC_TRIM_THRESHOLD_=65536; kernels started from them must not (it made training 2-3x slower)."
+    from dask.distributed import Client, LocalCluster
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        before, after, threads = client.submit(_kernel_env, 1, pure=False).result()
+    assert before == '65536'  # what the worker's environment holds: the kernel would have inherited it
+    assert after is None and threads == '1'
