@@ -111,7 +111,7 @@ def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, 
             + (later_methods_axis(unlearn_iters) if since_paper is True else list(since_paper or []))
             + [dict(unlearn_method='Naive', deletion_fraction=0.0)])
 
-DEMO_SSD_PAIRS = [(0.1, 0.01), (1, 0.1), (10, 1), (100, 10)]  # lambda = alpha / 10 through SSD's default (10, 1)
+DEMO_SSD_PAIRS = [(0.1, 0.01), (0.1, 0.1), (10, 1), (100, 100)]  # (alpha, lambda): lambda over four decades, SSD's default (10, 1) among them
 
 register_grid(GridSpec('demo', 'digits: poisoning and interclass confusion, the five methods with small sweeps, five fractions',
     dict(dataset='digits', forget_set_size=100), [axis('dataset_method', ['poisoning', 'interclasslabelswap']),

@@ -1,5 +1,5 @@
 "The grid runner with real papermill kernels on a real Dask LocalCluster (2 workers on loopback)."
-import json, os, signal, subprocess, sys, threading, time
+import json, os, shutil, signal, subprocess, sys, threading, time
 from dataclasses import asdict
 from pathlib import Path
 import pandas as pd
@@ -38,6 +38,19 @@ def test_grid_runs_resumes_and_reports(tmp_path):
     pngs = sorted((tmp_path / 'tiny').glob('figure_*.png'))
     assert [p.name for p in pngs] == ['figure_digits_interclasslabelswap_40.png', 'figure_digits_poisoning_40.png']
     assert all(p.stat().st_size > 10_000 for p in pngs)
+    assert 'settings chosen on validation data' in out
+    code, out, err = run_cli('report', spec, f'--root={tmp_path}', '--select=test')
+    assert code == 0 and 'settings chosen on test data (optimistic)' in out, err
+    # a fresh clone has only what is published: results.csv and the pretrained models; nothing runs again
+    clone = tmp_path / 'clone'
+    (clone / 'tiny').mkdir(parents=True)
+    shutil.copy(tmp_path / 'tiny' / 'results.csv', clone / 'tiny')
+    shutil.copytree(tmp_path / 'tiny' / 'pretrained', clone / 'tiny' / 'pretrained')
+    code, out, err = run_cli('grid', spec, f'--root={clone}')
+    assert code == 0 and '8 already done, 0 completed' in out, (out, err)
+    code, out, err = run_cli('report', spec, f'--root={clone}')
+    assert code == 0, err
+    assert pd.read_csv(clone / 'tiny' / 'results.csv').equals(pd.read_csv(tmp_path / 'tiny' / 'results.csv'))
 
 def test_failing_run_is_recorded_and_the_rest_complete(tmp_path):
     spec = write_spec(tmp_path / 'g.json', 'failing', [[{'unlearn_method': 'CF', 'k': -1}, {'unlearn_method': 'CF', 'k': 7},
