@@ -72,11 +72,12 @@ def cmd_grid(args): # parsed `grid` arguments
     "Run (or with --dry-run, list) a grid."
     from corrective_unlearning.grid import FINISHED, get_grid, plan, run_grid
     if args.dry_run:
-        runs = plan(get_grid(args.name), args.root)
+        runs = plan(get_grid(args.name), args.root, not args.rerun_published)
         for r in runs: print(describe_run(r))
         print(f"{len(runs)} runs, {sum(r.status in FINISHED for r in runs)} done")
         return
-    summary = run_grid(args.name, args.root, args.workers, args.scheduler, fresh_kernels=args.fresh_kernels)
+    summary = run_grid(args.name, args.root, args.workers, args.scheduler, fresh_kernels=args.fresh_kernels,
+                       use_published=not args.rerun_published)
     print(summary)
     if summary.failed: raise SystemExit(1)
 
@@ -103,6 +104,8 @@ def build_parser():
     grid.add_argument('--dry-run', action='store_true', help='list the runs and their status without running them')
     grid.add_argument('--root', default='runs', help='directory holding runs/<grid>/ (default: runs)')
     grid.add_argument('--fresh-kernels', action='store_true', help='start a new kernel for every run (default: one warm kernel per worker)')
+    grid.add_argument('--rerun-published', action='store_true',
+                      help='run again the runs of the published results.csv that have no result.json here (default: they count as done)')
     grid.set_defaults(func=cmd_grid)
     rep = sub.add_parser('report', help="write a grid's results.csv and figures")
     rep.add_argument('name', help='grid name or JSON spec file')

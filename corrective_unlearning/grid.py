@@ -281,11 +281,12 @@ class Run:
     status: str      # done, published, failed or todo
 
 def plan(spec:GridSpec, # the grid
-         root='runs'): # runs root directory
+         root='runs', # runs root directory
+         use_published:bool=True): # count the runs of the published results.csv as finished
     "Every run of `spec` with its directory and status."
     load_plugins(spec.plugins)
     gdir = grid_dir(spec, root).resolve()
-    published, runs = published_run_ids(gdir), []
+    published, runs = published_run_ids(gdir) if use_published else frozenset(), []
     for cfg in grid_configs(spec):
         cfg = replace(cfg, save_dir=str(gdir), data_dir=str(Path(cfg.data_dir).resolve()))
         rid = run_id(cfg)
@@ -323,11 +324,12 @@ def run_grid(name:str, # grid name or JSON spec path
              workers:int|None=None, # local worker processes (default: CPU cores)
              scheduler:str|None=None, # address of an existing Dask scheduler instead of a local cluster
              progress:bool=True, # show a progress bar
-             fresh_kernels:bool=False): # a new kernel per run instead of one warm kernel per worker
+             fresh_kernels:bool=False, # a new kernel per run instead of one warm kernel per worker
+             use_published:bool=True): # skip the runs of the published results.csv (False: run all without a result.json here)
     "Run every run of grid `name` that is not done yet; return a `GridSummary`."
     from dask.distributed import Client, LocalCluster, as_completed
     spec, start = get_grid(name), time.perf_counter()
-    runs = plan(spec, root)
+    runs = plan(spec, root, use_published)
     todo = [r for r in runs if r.status not in FINISHED]
     summary = GridSummary(spec.name, len(runs), len(runs) - len(todo), 0, [], 0.)
     if not todo: summary.seconds = time.perf_counter() - start; return summary

@@ -95,10 +95,10 @@ def mean_ci(x, # values (NaN ignored), e.g. one metric over seeds
 
 SELECTED_BY = dict(val='settings chosen on validation data', test='settings chosen on test data (optimistic)')
 
-def _title(df, select):
+def _title(df, select, what=None):
     first, seeds, n_div = df.iloc[0], df.seed.nunique(), int(diverged(df).sum())
-    return (f"{first.dataset} / {first.model}: {first.dataset_method}, |S_m| = {first.forget_set_size}; {SELECTED_BY[select]}\n"
-            f"mean and 95% interval over {seeds} seed{'s' if seeds > 1 else ''}"
+    what = what or (f'mean and 95% interval over {seeds} seeds' if seeds > 1 else 'one seed: no interval')
+    return (f"{first.dataset} / {first.model}: {first.dataset_method}, |S_m| = {first.forget_set_size}; {SELECTED_BY[select]}\n{what}"
             + (f"; {n_div} diverged run{'s' if n_div > 1 else ''} left out" if n_div else ''))
 
 def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, model, manipulation, |S_m|)
@@ -134,7 +134,7 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     chosen = select_settings(df, select).groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
     methods = [m for m in COLORS if m in set(means.unlearn_method)] + sorted(set(means.unlearn_method) - set(COLORS))
     cols = min(5, len(methods)); rows = -(-len(methods) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 0.8, 2.6 * rows + 0.9), sharex=True, sharey=True, squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 1.2, 2.6 * rows + 1.0), sharex=True, sharey=True, squeeze=False, layout='constrained')
     for ax in axes.flat[len(methods):]: ax.set_visible(False)
     for ax, method in zip(axes.flat, methods):
         m, c = means[means.unlearn_method == method], chosen[chosen.unlearn_method == method]
@@ -147,7 +147,8 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     for ax in axes[-1]: ax.set_xlabel('retain accuracy (%)')
     for ax in axes[:, 0]: ax.set_ylabel('corrected accuracy (%)')
     fig.colorbar(pts, ax=axes, shrink=0.8, label='fraction of S_m found')
-    fig.suptitle(_title(df, select).replace('mean and 95% interval', 'every setting, means') + ' (ringed)', fontsize=10)
+    seeds = df.seed.nunique()
+    fig.suptitle(_title(df, select, f"every setting tried: test metrics, mean over {seeds} seed{'s' if seeds > 1 else ''}; ringed: the chosen ones"), fontsize=10)
     return fig
 
 # %% ../nbs/09_report.ipynb #7bc658a4

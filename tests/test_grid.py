@@ -51,6 +51,8 @@ def test_grid_runs_resumes_and_reports(tmp_path):
     code, out, err = run_cli('report', spec, f'--root={clone}')
     assert code == 0, err
     assert pd.read_csv(clone / 'tiny' / 'results.csv').equals(pd.read_csv(tmp_path / 'tiny' / 'results.csv'))
+    code, out, err = run_cli('grid', spec, f'--root={clone}', '--rerun-published', '--dry-run')  # as `make demo` does: run it all
+    assert code == 0 and out.strip().endswith('8 runs, 0 done'), out
 
 def test_failing_run_is_recorded_and_the_rest_complete(tmp_path):
     spec = write_spec(tmp_path / 'g.json', 'failing', [[{'unlearn_method': 'CF', 'k': -1}, {'unlearn_method': 'CF', 'k': 7},
