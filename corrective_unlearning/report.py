@@ -67,7 +67,8 @@ def selection_score(df:pd.DataFrame, # collect()'s table
     if select not in SELECTIONS: raise CUError(f"select='{select}' is not a choice; use val (validation metrics) or test")
     corrected, retain = SELECTIONS[select]
     if corrected not in df or df[corrected].isna().all():
-        raise CUError(f"this table has no validation metrics (its runs predate the validation set or used val_size=0); use select='test'")
+        raise CUError("this table has no validation metrics (its runs predate the validation set or used val_size=0); "
+                      "choose settings on test data instead: --select test (select='test' in Python)")
     return (df[corrected] + df[retain]) / 2
 
 def select_settings(df:pd.DataFrame, # collect()'s table
