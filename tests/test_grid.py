@@ -38,21 +38,27 @@ def test_grid_runs_resumes_and_reports(tmp_path):
     pngs = sorted((tmp_path / 'tiny').glob('figure_*.png'))
     assert [p.name for p in pngs] == ['figure_digits_interclasslabelswap_40.png', 'figure_digits_poisoning_40.png']
     assert all(p.stat().st_size > 10_000 for p in pngs)
-    assert 'settings chosen on validation data' in out
+
+def test_a_fresh_clone_resumes_from_the_published_table(tmp_path):
+    "What is committed (results.csv and the pretrained models) is all a clone needs: nothing runs again."
+    spec = write_spec(tmp_path / 'g.json', 'pub', [[{'deletion_fraction': 0.5}], [{'unlearn_method': 'CF'}, {'unlearn_method': 'SSD'}]])
+    code, out, err = run_cli('grid', spec, '--workers=1', f'--root={tmp_path}')
+    assert code == 0 and '2 completed' in out, err
+    code, out, err = run_cli('report', spec, f'--root={tmp_path}')
+    assert code == 0 and 'settings chosen on validation data' in out, err
     code, out, err = run_cli('report', spec, f'--root={tmp_path}', '--select=test')
     assert code == 0 and 'settings chosen on test data (optimistic)' in out, err
-    # a fresh clone has only what is published: results.csv and the pretrained models; nothing runs again
     clone = tmp_path / 'clone'
-    (clone / 'tiny').mkdir(parents=True)
-    shutil.copy(tmp_path / 'tiny' / 'results.csv', clone / 'tiny')
-    shutil.copytree(tmp_path / 'tiny' / 'pretrained', clone / 'tiny' / 'pretrained')
+    (clone / 'pub').mkdir(parents=True)
+    shutil.copy(tmp_path / 'pub' / 'results.csv', clone / 'pub')
+    shutil.copytree(tmp_path / 'pub' / 'pretrained', clone / 'pub' / 'pretrained')
     code, out, err = run_cli('grid', spec, f'--root={clone}')
-    assert code == 0 and '8 already done, 0 completed' in out, (out, err)
+    assert code == 0 and '2 already done, 0 completed' in out, (out, err)
     code, out, err = run_cli('report', spec, f'--root={clone}')
     assert code == 0, err
-    assert pd.read_csv(clone / 'tiny' / 'results.csv').equals(pd.read_csv(tmp_path / 'tiny' / 'results.csv'))
+    assert pd.read_csv(clone / 'pub' / 'results.csv').equals(pd.read_csv(tmp_path / 'pub' / 'results.csv'))
     code, out, err = run_cli('grid', spec, f'--root={clone}', '--rerun-published', '--dry-run')  # as `make demo` does: run it all
-    assert code == 0 and out.strip().endswith('8 runs, 0 done'), out
+    assert code == 0 and out.strip().endswith('2 runs, 0 done'), out
 
 def test_failing_run_is_recorded_and_the_rest_complete(tmp_path):
     spec = write_spec(tmp_path / 'g.json', 'failing', [[{'unlearn_method': 'CF', 'k': -1}, {'unlearn_method': 'CF', 'k': 7},
