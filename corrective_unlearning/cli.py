@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #2dfe7663
 from __future__ import annotations
-import argparse, dataclasses, sys, typing
+import argparse, dataclasses, os, sys, typing
 from .core import *
 
 # %% auto #0
@@ -121,3 +121,5 @@ def main(argv:list|None=None): # arguments (default: sys.argv[1:])
     args = build_parser().parse_args(argv)
     try: args.func(args)
     except CUError as e: fail(str(e))
+    except BrokenPipeError:  # stdout closed early (`| head`): end quietly, without a traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
