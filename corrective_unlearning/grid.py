@@ -124,12 +124,13 @@ register_grid(GridSpec('digits-full', 'digits: the upstream sweeps (EU/CF k, SCR
 
 # %% ../nbs/08_grid.ipynb #5487f417
 FASHION_SSD_PAIRS = ([(a, a) for a in (3, 10, 30, 100, 300, 1000)] + [(100, 30)]  # (alpha, lambda)
-                     + [(a, a / 10) for a in (30, 100, 300)])  # added when seed 0 chose (100, 30), the sweep's strongest, at 20-70% found
+                     + [(a, a / 10) for a in (30, 100, 300)]  # added when seed 0 chose (100, 30), then the strongest, at 20-70% found
+                     + [(100, 3), (100, 0)])  # added when seeds 0-1 chose (100, 10); lambda 0 zeroes the selected weights
 FASHION_LFSSD_PAIRS = [(a, a) for a in (1, 10, 100)]
-FASHION_PRETRAIN, FASHION_STEPS = 500, 125
+FASHION_PRETRAIN, FASHION_STEPS = 500, 125  # the upstream ratio: partial-model methods and fine-tuning for a quarter of pretraining
 # Potion, a poison-unlearning method, searches until no found sample keeps its manipulated label; on 5000 swapped or
 # 10000 noisy labels that search takes minutes per run (a pass over S_f per try): it runs on poisoning only
-POTION_ON_POISONING = dict(dataset_method='poisoning', forget_set_size=500)  # the upstream ratio: partial-model methods and fine-tuning for a quarter of pretraining
+POTION_ON_POISONING = dict(dataset_method='poisoning', forget_set_size=500)
 
 register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning, interclass confusion and random label swaps; every method swept; ten fractions, three seeds',
     dict(dataset='FashionMNIST', pretrain_iters=FASHION_PRETRAIN),

@@ -12,9 +12,9 @@ from .core import *
 from .grid import get_grid, grid_dir, plan
 
 # %% auto #0
-__all__ = ['HYPERPARAMETERS', 'PROBLEM', 'SELECTIONS', 'COLORS', 'SELECTED_BY', 'SWEPT', 'SPACE_TOP', 'result_row', 'collect',
-           'diverged', 'selection_score', 'select_settings', 'mean_ci', 'plot_problem', 'plot_tradeoff', 'edge_choices',
-           'problems', 'write_report', 'summary_table', 'gap_closed']
+__all__ = ['HYPERPARAMETERS', 'PROBLEM', 'SELECTIONS', 'CELL', 'COLORS', 'SELECTED_BY', 'SWEPT', 'SPACE_ENDS', 'result_row',
+           'collect', 'diverged', 'selection_score', 'setting_scores', 'select_settings', 'mean_ci', 'plot_problem',
+           'plot_tradeoff', 'edge_choices', 'problems', 'write_report', 'summary_table', 'gap_closed']
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def result_row(result:dict, # a parsed result.json
@@ -71,15 +71,21 @@ def selection_score(df:pd.DataFrame, # collect()'s table
                       "choose settings on test data instead: --select test (select='test' in Python)")
     return (df[corrected] + df[retain]) / 2
 
+CELL = PROBLEM + ['unlearn_method', 'deletion_fraction']  # where one setting is chosen
+
+def setting_scores(df:pd.DataFrame, # collect()'s table
+                   select:str='val'): # val or test
+    "(one row per setting of every method and fraction with its mean selection score over seeds, the setting's columns)."
+    df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
+    setting = CELL + [h for h in HYPERPARAMETERS if h in df]  # tables written before an option existed lack its column
+    return df.assign(score=selection_score(df, select)).groupby(setting, dropna=False).score.mean().dropna().reset_index(), setting
+
 def select_settings(df:pd.DataFrame, # collect()'s table
                     select:str='val'): # choose by validation (val) or test metrics
     "The rows (all seeds) of each method's chosen setting at every fraction: the best mean selection score."
-    df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
-    keys = PROBLEM + ['unlearn_method', 'deletion_fraction']
-    setting = keys + [h for h in HYPERPARAMETERS if h in df]  # tables written before an option existed lack its column
-    means = df.assign(score=selection_score(df, select)).groupby(setting, dropna=False).score.mean().dropna().reset_index()
-    best = means.loc[means.groupby(keys, dropna=False).score.idxmax(), setting]
-    return df.merge(best, on=setting)
+    means, setting = setting_scores(df, select)
+    best = means.loc[means.groupby(CELL, dropna=False).score.idxmax(), setting]
+    return df[~diverged(df)].merge(best, on=setting)
 
 # %% ../nbs/09_report.ipynb #6dc988aa
 COLORS = dict(EU='tab:blue', CF='tab:orange', SCRUB='tab:purple', BadT='tab:brown', SSD='tab:red', LFSSD='tab:pink',
@@ -155,22 +161,27 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
 # %% ../nbs/09_report.ipynb #7bc658a4
 SWEPT = {'SSD': ('SSDselectwt', 'lambda_over_alpha'), 'LFSSD': ('SSDselectwt', 'lambda_over_alpha'), 'SCRUB': ('alpha',),
          'Potion': ('p_cut',), 'NegGrad+': ('NGalpha',), 'SalUn': ('SalUnratio',)}  # the options each sweep varies
-SPACE_TOP = {'lambda_over_alpha': 1.0}  # lambda above alpha dampens exactly what (lambda, lambda) does: the top of SSD's space
+SPACE_ENDS = {'lambda_over_alpha': (0.0, 1.0)}  # lambda 0 zeroes the selected weights; lambda above alpha dampens what (lambda, lambda) does
 
 def edge_choices(df:pd.DataFrame, # collect()'s table
                  select:str='val'): # choose settings by validation (val) or test metrics
     "The chosen settings whose swept option is the lowest or highest value tried (empty: no choice is on an edge)."
     if {'SSDdampening', 'SSDselectwt'} <= set(df): df = df.assign(lambda_over_alpha=df.SSDdampening / df.SSDselectwt)
     sel, rows = select_settings(df, select), []
+    means = setting_scores(df, select)[0]
+    if 'lambda_over_alpha' in df: means = means.assign(lambda_over_alpha=means.SSDdampening / means.SSDselectwt)
     for key, g in df[~diverged(df)].groupby(PROBLEM + ['unlearn_method']):
         chosen = sel.merge(pd.DataFrame([key], columns=PROBLEM + ['unlearn_method']))
         for option in SWEPT.get(key[-1], ()):
             tried = sorted(g[option].dropna().unique()) if option in g else []
             if len(tried) < 2: continue
+            bottom, top = SPACE_ENDS.get(option, (-np.inf, np.inf))
+            def on_edge(v): return (v == tried[0] and v > bottom) or (v == tried[-1] and v < top)  # the ends of the space are no edge
             for fraction, c in chosen.groupby('deletion_fraction'):
                 v = c[option].iloc[0]
-                if v == tried[-1] and v >= SPACE_TOP.get(option, np.inf): continue  # the end of the space, not of the sweep
-                if v in (tried[0], tried[-1]):
+                cell = means.merge(pd.DataFrame([(*key, fraction)], columns=CELL))
+                tied = cell[np.isclose(cell.score, cell.score.max(), rtol=0, atol=1e-12)][option]
+                if on_edge(v) and all(on_edge(t) for t in tied):
                     rows.append(dict(zip(PROBLEM + ['unlearn_method'], key)) | dict(
                         deletion_fraction=fraction, option=option, value=v, edge='lowest' if v == tried[0] else 'highest', tried=tried))
     return pd.DataFrame(rows, columns=PROBLEM + ['unlearn_method', 'deletion_fraction', 'option', 'value', 'edge', 'tried'])
