@@ -75,7 +75,7 @@ CELL = PROBLEM + ['unlearn_method', 'deletion_fraction']  # where one setting is
 
 def setting_scores(df:pd.DataFrame, # collect()'s table
                    select:str='val'): # val or test
-    "(one row per setting of every method and fraction with its mean selection score over seeds, the setting's columns)."
+    "Every setting of every method and fraction with its mean selection score over seeds, and the columns that name a setting."
     df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     setting = CELL + [h for h in HYPERPARAMETERS if h in df]  # tables written before an option existed lack its column
     return df.assign(score=selection_score(df, select)).groupby(setting, dropna=False).score.mean().dropna().reset_index(), setting
