@@ -166,20 +166,16 @@ SPACE_ENDS = {'lambda_over_alpha': (0.0, 1.0)}  # lambda 0 zeroes the selected w
 def edge_choices(df:pd.DataFrame, # collect()'s table
                  select:str='val'): # choose settings by validation (val) or test metrics
     "The chosen settings whose swept option is the lowest or highest value tried (empty: no choice is on an edge)."
-    if {'SSDdampening', 'SSDselectwt'} <= set(df): df = df.assign(lambda_over_alpha=df.SSDdampening / df.SSDselectwt)
-    sel, rows = select_settings(df, select), []
-    means = setting_scores(df, select)[0]
-    if 'lambda_over_alpha' in df: means = means.assign(lambda_over_alpha=means.SSDdampening / means.SSDselectwt)
-    for key, g in df[~diverged(df)].groupby(PROBLEM + ['unlearn_method']):
-        chosen = sel.merge(pd.DataFrame([key], columns=PROBLEM + ['unlearn_method']))
+    means, rows = setting_scores(df, select)[0], []  # one pass: the choice and its ties come from the same scores
+    if {'SSDdampening', 'SSDselectwt'} <= set(means): means = means.assign(lambda_over_alpha=means.SSDdampening / means.SSDselectwt)
+    for key, g in means.groupby(PROBLEM + ['unlearn_method']):
         for option in SWEPT.get(key[-1], ()):
             tried = sorted(g[option].dropna().unique()) if option in g else []
             if len(tried) < 2: continue
             bottom, top = SPACE_ENDS.get(option, (-np.inf, np.inf))
             def on_edge(v): return (v == tried[0] and v > bottom) or (v == tried[-1] and v < top)  # the ends of the space are no edge
-            for fraction, c in chosen.groupby('deletion_fraction'):
-                v = c[option].iloc[0]
-                cell = means.merge(pd.DataFrame([(*key, fraction)], columns=CELL))
+            for fraction, cell in g.groupby('deletion_fraction'):
+                v = cell.loc[cell.score.idxmax(), option]  # select_settings' choice: the first best
                 tied = cell[np.isclose(cell.score, cell.score.max(), rtol=0, atol=1e-12)][option]
                 if on_edge(v) and all(on_edge(t) for t in tied):
                     rows.append(dict(zip(PROBLEM + ['unlearn_method'], key)) | dict(
