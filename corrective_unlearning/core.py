@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a841cabd
 from __future__ import annotations
-import dataclasses, hashlib, importlib, importlib.util, json, os, random, sys, tempfile
+import dataclasses, hashlib, importlib, importlib.util, json, os, random, socket, sys, tempfile
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -13,7 +13,7 @@ import torch
 # %% auto #0
 __all__ = ['OPTION_RANGES', 'MANIPULATION_ALIASES', 'METHOD_ALIASES', 'CUError', 'lookup', 'Config', 'check_options',
            'config_hash', 'seed_everything', 'get_device', 'atomic_write_bytes', 'atomic_write_json',
-           'check_writable_dir', 'load_plugins']
+           'remove_stale_temp_files', 'check_writable_dir', 'load_plugins']
 
 # %% ../nbs/00_core.ipynb #ba3b54ff
 class CUError(ValueError):
@@ -121,11 +121,13 @@ def get_device(name:str='auto'): # auto, cpu, cuda or cuda:N
     except RuntimeError: raise CUError(f"unknown device '{name}'; use auto, cpu, cuda or cuda:N") from None
 
 # %% ../nbs/00_core.ipynb #2dc2e2be
+_HOST = socket.gethostname().replace('.', '-')  # with the writing process's id, in every temporary file's name
+
 def atomic_write_bytes(path, # destination
                        data:bytes): # the full content
     "Write `data` to `path` atomically (temporary file, fsync, rename)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.{_HOST}.{os.getpid()}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -137,6 +139,21 @@ def atomic_write_json(path, # destination
                       obj): # JSON-serialisable object
     "Write `obj` as indented JSON to `path` atomically."
     return atomic_write_bytes(path, (json.dumps(obj, indent=2, default=str) + '\n').encode())
+
+def remove_stale_temp_files(root): # a directory tree that atomic writes went to
+    "Delete the temporary files of atomic writes whose writer, a process on this host, is gone (killed mid-write); return their number."
+    n = 0
+    for p in Path(root).rglob('.*.tmp'):
+        writer_host, pid = p.name.split('.')[-4:-2] if p.name.count('.') >= 5 else ('', '')
+        if pid.isdigit() and (writer_host != _HOST or _alive(int(pid))): continue  # still writing, or on another host
+        p.unlink(missing_ok=True); n += 1
+    return n
+
+def _alive(pid:int):
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass  # another user's process
+    return True
 
 # %% ../nbs/00_core.ipynb #af571fac
 def check_writable_dir(path, # a directory that results will be written to (it need not exist yet)

@@ -335,6 +335,7 @@ def run_grid(name:str, # grid name or JSON spec path
     "Run every run of grid `name` that is not done yet; return a `GridSummary`."
     from dask.distributed import Client, LocalCluster, as_completed
     spec, start = get_grid(name), time.perf_counter()
+    remove_stale_temp_files(grid_dir(spec, root))  # a killed grid's half-written files: their runs are rerun or already done
     runs = plan(spec, root, use_published)
     todo = [r for r in runs if r.status not in FINISHED]
     summary = GridSummary(spec.name, len(runs), len(runs) - len(todo), 0, [], 0.)
