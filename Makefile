@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NBS_OUTSIDE := corrective_unlearning/notebooks
 
-.PHONY: install demo test test-nbs test-py check-clean lab clean
+.PHONY: install demo test test-nbs test-py check-clean lab clean run-notebook
 
 $(STAMP): setup.py settings.ini constraints.txt
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -19,6 +19,10 @@ install: $(STAMP)
 demo: install
 	$(BIN)/corrective-unlearning grid demo --workers 2 --rerun-published
 	$(BIN)/corrective-unlearning report demo
+
+# The run notebook's parameters cell is derived from the declared options: rewrite it after adding an option.
+run-notebook: install
+	$(BIN)/python -c "from corrective_unlearning.grid import write_run_parameters; write_run_parameters('$(NBS_OUTSIDE)/run.ipynb')"
 
 # The notebooks are the source: exporting and cleaning them must not change any file.
 check-clean: install

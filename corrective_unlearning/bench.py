@@ -11,26 +11,25 @@ import torch.nn.functional as F
 from .core import *
 from .data import *
 from .manipulations import no_manipulation
-from .models import make_model
+from .models import MODELS, make_model
 from .training import fit
+from .experiment import cpu_name, run_experiment, synchronize
 from . import datasets, paper_models  # registers the paper's datasets and models
 
 # %% auto #0
-__all__ = ['hardware', 'sync', 'synthetic_data', 'our_throughput', 'PILDataset', 'upstream_throughput', 'compare',
+__all__ = ['hardware', 'from_scratch', 'synthetic_data', 'our_throughput', 'PILDataset', 'upstream_throughput', 'compare',
            'format_comparison', 'time_experiment', 'main']
 
 # %% ../nbs/12_bench.ipynb #426aa114
 def hardware():
     "A one-line description of the machine."
-    cpu = platform.processor() or platform.machine()
-    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): pass
     gpu = f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ''
-    return f'{cpu} ({os.cpu_count()} cores){gpu}, torch {torch.__version__}'
+    return f'{cpu_name()} ({os.cpu_count()} cores){gpu}, torch {torch.__version__}'
 
-def sync(device): # a torch device or its name
-    "Wait for the device's queued work (CUDA); nothing elsewhere."
-    if torch.device(device).type == 'cuda': torch.cuda.synchronize()
+def from_scratch(model:str): # a registered model name
+    "The model options that make it start from random weights (vitb16's `weights='none'`): throughput needs no download."
+    name = lookup(MODELS, model, 'model')
+    return {o.name: 'none' for o in component_options('model', name) if o.name == 'weights'}
 
 def synthetic_data(spec:DatasetSpec, # shape, normalisation and augmentation to mimic
                    n:int=10_000, # training images
@@ -52,13 +51,12 @@ def our_throughput(data:Data, # in-memory dataset on the training device
                    **model_kw): # model options, e.g. width
     "Training images/s of `fit` on in-memory data."
     s = data.spec
-    net = make_model(model, s.num_classes, s.channels, s.image_size, weights='none', **model_kw).to(data.device)
+    net = make_model(model, s.num_classes, s.channels, s.image_size, **from_scratch(model), **model_kw).to(data.device)
     manip, idx = no_manipulation(data), torch.arange(data.n_train, device=data.device)
     fit(net, data, manip, idx, iters=warmup, batch_size=batch_size, compile=compile, desc='ours (warm-up)')
-    sync(data.device); t = time.perf_counter()
+    synchronize(data.device, 0.); t = time.perf_counter()  # queued work done before the clock starts
     fit(net, data, manip, idx, iters=steps, batch_size=batch_size, compile=compile, desc='ours')
-    sync(data.device)
-    return steps * batch_size / (time.perf_counter() - t)
+    return steps * batch_size / synchronize(data.device, t)
 
 # %% ../nbs/12_bench.ipynb #f2444128
 class PILDataset(torch.utils.data.Dataset):
@@ -89,7 +87,7 @@ def upstream_throughput(data:Data, # the same data, served through PIL and a Dat
     loader = torch.utils.data.DataLoader(PILDataset(data.x_train, data.y_train, tf), batch_size=batch_size, shuffle=True,
                                          num_workers=workers, pin_memory=dev.type == 'cuda', drop_last=True,
                                          persistent_workers=workers > 0)
-    net = make_model(model, s.num_classes, s.channels, s.image_size, weights='none', **model_kw)
+    net = make_model(model, s.num_classes, s.channels, s.image_size, **from_scratch(model), **model_kw)
     net = net.to(dev, memory_format=torch.contiguous_format).train()  # upstream's default layout
     opt = torch.optim.SGD(net.parameters(), lr=0.025, momentum=0.9, weight_decay=5e-4)
     cuda = dev.type == 'cuda'
@@ -105,10 +103,9 @@ def upstream_throughput(data:Data, # the same data, served through PIL and a Dat
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
     for _ in range(warmup): step()
-    sync(dev); t = time.perf_counter()
+    synchronize(dev, 0.); t = time.perf_counter()  # queued work done before the clock starts
     for _ in range(steps): step()
-    sync(dev)
-    return steps * batch_size / (time.perf_counter() - t)
+    return steps * batch_size / synchronize(dev, t)
 
 # %% ../nbs/12_bench.ipynb #c7662d5d
 def compare(dataset:str='FashionMNIST', # registered dataset whose shape and augmentation are used
@@ -149,13 +146,12 @@ def format_comparison(r:dict): # what compare() returned
 # %% ../nbs/12_bench.ipynb #18e30116
 def time_experiment(repeats:int=5, # runs, each from an empty cache
                     **options): # Config options
-    "Median wall seconds of `run_experiment` from an empty cache, and the last result."
-    from corrective_unlearning.experiment import run_experiment
+    "Median wall seconds of `run_experiment` from an empty cache (and empty pretrained-model files), and the last result."
     times, result = [], None
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as d:
             t = time.perf_counter()
-            result = run_experiment(Config(save_dir=d, **options))
+            result = run_experiment(Config(save_dir=d, **options), cache=Cache())
             times.append(time.perf_counter() - t)
     return statistics.median(times), times, result
 

@@ -4,30 +4,44 @@
 
 # %% ../nbs/10_cli.ipynb #2dfe7663
 from __future__ import annotations
-import argparse, dataclasses, os, sys, typing
+import argparse, os, sys
 from .core import *
 
 # %% auto #0
-__all__ = ['HELP', 'add_config_flags', 'config_from_args', 'OneLineParser', 'fail', 'positive_int', 'cmd_run', 'describe_run',
-           'cmd_grid', 'cmd_report', 'build_parser', 'main']
+__all__ = ['LEGACY_FLAGS', 'option_help', 'add_config_flags', 'config_from_args', 'OneLineParser', 'fail', 'positive_int',
+           'cmd_run', 'warn_unused', 'describe_run', 'cmd_grid', 'cmd_report', 'build_parser', 'main', 'plugins_in']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
-HELP = {'unlearn_method': "Naive, EU, CF, SCRUB, BadT, SSD, LFSSD, Potion, NegGrad+, RL or SalUn. Naive returns the manipulated model unchanged (the reference); "
-                          "upstream's Naive fine-tuned all layers on the retained data, which is CF with --k=-1"}
+LEGACY_FLAGS = {'factor': float}  # upstream flags that no upstream script uses and nothing here reads: accepted, ignored
 
-def _flag_type(annotation:str): return int if 'int' in annotation else float if 'float' in annotation else str
+def option_help(o:Option): # the option
+    "The option's help line: what it does, its range and its default."
+    rng = '' if o.range is ANY else f'; {o.range.words}'
+    return f'{o.help}{rng} (default: {o.default})'.replace('%', '%%')
+
+def _add(group, o:Option):
+    flags = [f'--{o.name}'] + [f'--{a}' for a in o.aliases]
+    group.add_argument(*flags, dest=o.name, type=o.type, default=argparse.SUPPRESS, metavar=o.name.upper(), help=option_help(o))
 
 def add_config_flags(parser:argparse.ArgumentParser): # the parser to extend
-    "One flag per `Config` field, with the upstream names; unset flags keep the `Config` default."
-    for f in dataclasses.fields(Config):
-        parser.add_argument(f'--{f.name}', type=_flag_type(str(f.type)), default=argparse.SUPPRESS, metavar=f.name.upper(),
-                            help=(HELP[f.name] + ' ' if f.name in HELP else '') + f'(default: {f.default})')
+    "One flag per option: the core's, then every registered component's, grouped by component; unset flags stay unset."
+    core = parser.add_argument_group('options every run shares')
+    for o in CORE_OPTIONS.values(): _add(core, o)
+    seen = set()
+    for (kind, name), options in COMPONENTS.items():
+        new = [o for o in options if o.name not in seen]
+        if not new: continue
+        group = parser.add_argument_group(f'{kind} {name}', 'also read by: ' + ', '.join(
+            n for (k, n), opts in COMPONENTS.items() if (k, n) != (kind, name) and {o.name for o in new} & {o.name for o in opts}) or None)
+        for o in new: _add(group, o); seen.add(o.name)
+    for name, typ in LEGACY_FLAGS.items():
+        parser.add_argument(f'--{name}', type=typ, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 def config_from_args(ns:argparse.Namespace): # parsed flags
-    "The `Config` built from parsed flags."
-    names = {f.name for f in dataclasses.fields(Config)}
-    return Config(**{k: v for k, v in vars(ns).items() if k in names})
+    "The `Config` built from parsed flags: core options as fields, the others as component options."
+    given = {k: v for k, v in vars(ns).items() if k in CORE_OPTIONS or k in OPTIONS}
+    return Config(**given)
 
 # %% ../nbs/10_cli.ipynb #24002c77
 class OneLineParser(argparse.ArgumentParser):
@@ -49,24 +63,33 @@ def positive_int(text:str): # the flag's value
 # %% ../nbs/10_cli.ipynb #4ea08790
 def cmd_run(args): # parsed `run` arguments
     "Run one experiment and print its summary."
-    from corrective_unlearning.experiment import run_experiment, format_summary, divergence_message
+    from corrective_unlearning.experiment import run_experiment, format_summary, divergence_message, resolve
     load_plugins(args.plugins)
     cfg = config_from_args(args)
-    result = run_experiment(cfg, out_dir=args.out)
+    warn_unused(args, cfg, resolve(cfg))
+    result = run_experiment(cfg, out_dir=args.out_dir)
     print(format_summary(result))
-    out = args.out or f"{cfg.save_dir}/{cfg.exp_name}/{result['run_id']}"
+    out = args.out_dir or f"{cfg.save_dir}/{cfg.exp_name}/{result['run_id']}"
     print(f'result: {out}/result.json')
     if result['diverged']: print(f'corrective-unlearning: warning: {divergence_message(result)}', file=sys.stderr)
     return result
 
+def warn_unused(args, # parsed flags
+                given:Config, # the configuration as given
+                resolved:Config): # as resolved: only the options of the run's components
+    "One warning line on stderr for the flags no component of this run reads (upstream scripts pass such flags)."
+    unused = [f'--{k}' for k in given.options if k not in resolved.options] + [f'--{k}' for k in LEGACY_FLAGS if k in args]
+    if unused:
+        print(f"corrective-unlearning: warning: {', '.join(unused)} not read by {resolved.unlearn_method} on "
+              f"{resolved.dataset_method} with {resolved.model}: ignored", file=sys.stderr)
+
 def describe_run(run): # a planned grid run
     "One line describing a planned run."
+    from corrective_unlearning.experiment import config_dict, option_text
     c = run.config
-    extra = {'EU': f'k={c.k}', 'CF': f'k={c.k}', 'SCRUB': f'alpha={c.alpha}', 'SSD': f'alpha={c.SSDselectwt:g} lambda={c.SSDdampening:g}',
-             'LFSSD': f'alpha={c.SSDselectwt:g} lambda={c.SSDdampening:g}', 'Potion': f'p_cut={c.p_cut:g}',
-             'NegGrad+': f'NGalpha={c.NGalpha:g}', 'SalUn': f'ratio={c.SalUnratio:g}'}
+    opts = option_text(config_dict(c), 'method', c.unlearn_method)
     return (f'{run.run_id}  {run.status:<6} {c.dataset} {c.model} {c.dataset_method} |S_m|={c.forget_set_size} '
-            f'|S_f|={c.deletion_size} seed={c.seed} {c.unlearn_method} {extra.get(c.unlearn_method, "")}').rstrip()
+            f'|S_f|={c.deletion_size} seed={c.seed} {c.unlearn_method} {opts}').rstrip()
 
 def cmd_grid(args): # parsed `grid` arguments
     "Run (or with --dry-run, list) a grid."
@@ -91,25 +114,27 @@ def cmd_report(args): # parsed `report` arguments
 
 def build_parser():
     "The `corrective-unlearning` argument parser."
+    import corrective_unlearning.experiment  # noqa: F401  (registers the built-in components: their options become flags)
     p = OneLineParser(prog='corrective-unlearning', description='Corrective machine unlearning experiments.')
     sub = p.add_subparsers(dest='command', required=True, parser_class=OneLineParser)
     run = add_config_flags(sub.add_parser('run', help='run one experiment (upstream flags)'))
-    run.add_argument('--out', default=None, help='directory for result.json (default: SAVE_DIR/EXP_NAME/<run id>)')
-    run.add_argument('--plugins', default='', help='comma-separated Python files or modules to import first (your own methods, datasets, ...)')
+    run.add_argument('--out_dir', '--out', default=None, help='directory for result.json (default: SAVE_DIR/EXP_NAME/<run id>)')
+    run.add_argument('--plugins', default='', help='comma-separated Python files or modules to import first (your own '
+                     'methods, datasets, ...); their options become flags')
     run.set_defaults(func=cmd_run)
     grid = sub.add_parser('grid', help='run a grid of experiments through papermill on Dask')
     grid.add_argument('name', help='a registered grid (demo, digits-full, cifar10-poisoning, ...) or a JSON spec file')
     grid.add_argument('--workers', type=positive_int, default=None, help='local Dask worker processes, at least 1 (default: CPU cores)')
     grid.add_argument('--scheduler', default=None, help='address of an existing Dask scheduler, e.g. tcp://host:8786')
     grid.add_argument('--dry-run', action='store_true', help='list the runs and their status without running them')
-    grid.add_argument('--root', default='runs', help='directory holding runs/<grid>/ (default: runs)')
+    grid.add_argument('--root', default='runs', help='directory holding <grid>/ (default: runs)')
     grid.add_argument('--fresh-kernels', action='store_true', help='start a new kernel for every run (default: one warm kernel per worker)')
     grid.add_argument('--rerun-published', action='store_true',
                       help='run again the runs of the published results.csv that have no result.json here (default: they count as done)')
     grid.set_defaults(func=cmd_grid)
     rep = sub.add_parser('report', help="write a grid's results.csv and figures")
     rep.add_argument('name', help='grid name or JSON spec file')
-    rep.add_argument('--root', default='runs', help='directory holding runs/<grid>/ (default: runs)')
+    rep.add_argument('--root', default='runs', help='directory holding <grid>/ (default: runs)')
     rep.add_argument('--select', choices=('val', 'test'), default='val',
                      help='choose each method\'s setting by validation metrics (val, default) or by test metrics as the paper did (test)')
     rep.set_defaults(func=cmd_report)
@@ -118,8 +143,18 @@ def build_parser():
 # %% ../nbs/10_cli.ipynb #f590eb3b
 def main(argv:list|None=None): # arguments (default: sys.argv[1:])
     "Entry point of the `corrective-unlearning` command (returns None: console scripts exit with the return value)."
-    args = build_parser().parse_args(argv)
-    try: args.func(args)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        load_plugins(plugins_in(argv))  # first: the plugins' options become flags
+        args = build_parser().parse_args(argv)
+        args.func(args)
     except CUError as e: fail(str(e))
     except BrokenPipeError:  # stdout closed early (`| head`): end quietly, without a traceback at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+# %% ../nbs/10_cli.ipynb #3a9e1c57
+def plugins_in(argv:list): # command-line arguments
+    "The value of `--plugins` in `argv` ('' if none)."
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument('--plugins', default='')
+    return pre.parse_known_args(argv)[0].plugins

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
-import functools, math
+import math
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -14,8 +14,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['DATASETS', 'VAL_SEED', 'DatasetSpec', 'register_dataset', 'get_dataset', 'load_digits_tensors', 'default_val_size',
-           'validation_split', 'Data', 'load_data', 'data_on', 'random_crop', 'random_flip', 'random_resized_crop',
-           'normalize', 'batch_images']
+           'validation_split', 'Data', 'split_loaded', 'load_data', 'data_on', 'random_crop', 'random_flip',
+           'random_resized_crop', 'normalize', 'batch_images']
 
 # %% ../nbs/01_data.ipynb #a7809c82
 @dataclass
@@ -33,11 +33,13 @@ class DatasetSpec:
     flip: bool = False        # training augmentation: random horizontal flip
     resized_crop: tuple|None = None # training augmentation: random resized crop with this (min, max) area fraction
     defaults: dict = field(default_factory=dict) # Config defaults for experiments on this dataset
+    options: tuple = ()       # `Option`s of the dataset's own (none of the built-in datasets has any)
 
 DATASETS: dict[str, DatasetSpec] = {}
 
 def register_dataset(spec:DatasetSpec): # the dataset to add
-    "Add `spec` to `DATASETS` under its name."
+    "Add `spec` to `DATASETS` under its name, with its options."
+    declare_options('dataset', spec.name, spec.options)
     DATASETS[spec.name] = spec
     return spec
 
@@ -110,14 +112,10 @@ class Data:
         hi = self.x_train.amax(dim=(0, 2, 3)).float()[:, None, None] / 255
         return ((hi - self.mean) / self.std).max().item()
 
-@functools.lru_cache(maxsize=4)
-def _load_cpu(name, data_dir):
-    spec = get_dataset(name)
-    return spec.load(data_dir)
-
-@functools.lru_cache(maxsize=4)
-def _split_cpu(name, data_dir, val_size):
-    x, y, x_test, y_test = _load_cpu(name, data_dir)
+def split_loaded(loaded:tuple, # what a dataset's `load` returned: (x_train, y_train, x_test, y_test)
+                 val_size:int): # validation samples to hold out
+    "(x_train, y_train, x_test, y_test, x_val, y_val) on the CPU, the validation set held out of the training set."
+    x, y, x_test, y_test = loaded
     if val_size == 0: return x, y, x_test, y_test, x[:0], y[:0]  # as loaded (a streamed set stays streamed)
     tr, va = validation_split(y, val_size)
     return x[tr], y[tr], x_test, y_test, x[va], y[va]
@@ -125,11 +123,14 @@ def _split_cpu(name, data_dir, val_size):
 def load_data(name:str, # dataset name
               data_dir:str='data', # where the dataset lives (ignored by datasets that ship with a package)
               device='cpu', # torch device for the tensors
-              val_size:int|None=None): # validation samples held out of the training set (default: the dataset's)
-    "Load dataset `name` (cached per process), hold out its validation set and put it on `device`."
+              val_size:int|None=None, # validation samples held out of the training set (default: the dataset's)
+              cache:Cache|None=None): # keeps the loaded tensors for the next call (None: load afresh)
+    "Load dataset `name`, hold out its validation set and put it on `device`."
     spec = get_dataset(name)
-    if val_size is None: val_size = default_val_size(spec, len(_load_cpu(spec.name, str(data_dir))[1]))
-    x, y, x_test, y_test, x_val, y_val = _split_cpu(spec.name, str(data_dir), int(val_size))
+    loaded = remember(cache, 'data', (spec.name, str(data_dir)), lambda: spec.load(data_dir))
+    if val_size is None: val_size = default_val_size(spec, len(loaded[1]))
+    split = remember(cache, 'data', (spec.name, str(data_dir), int(val_size)), lambda: split_loaded(loaded, int(val_size)))
+    x, y, x_test, y_test, x_val, y_val = split
     return data_on(spec, x, y, x_test, y_test, device=device, x_val=x_val, y_val=y_val)
 
 def data_on(spec:DatasetSpec, # what the dataset is

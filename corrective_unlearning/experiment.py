@@ -22,50 +22,95 @@ from .methods import *
 from . import datasets, paper_models  # registers the paper's datasets and models
 
 # %% auto #0
-__all__ = ['PAPER_DEFAULTS', 'PRETRAIN_KEYS', 'LOCATION_KEYS', 'PHASES', 'SUMMARY_METRICS', 'resolve', 'pretrain_config',
-           'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'build_model', 'pretrained_model', 'synchronize',
-           'run_id', 'cpu_name', 'versions', 'reference_metrics', 'run_experiment', 'format_summary',
-           'divergence_message', 'cross_validated_pair']
+__all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'PRETRAIN_KEYS', 'LEGACY_PRETRAIN_OPTIONS', 'PHASES',
+           'SUMMARY_METRICS', 'run_components', 'used_options', 'resolve', 'config_dict', 'run_id', 'migrate_row',
+           'pretrain_config', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'build_model', 'synchronize',
+           'pretrained_model', 'cpu_name', 'versions', 'reference_metrics', 'run_experiment', 'option_text',
+           'format_summary', 'divergence_message', 'cross_validated_pair']
+
+# %% ../nbs/07_experiment.ipynb #1b5c8e3a
+def run_components(cfg:Config): # a configuration with canonical names
+    "The (kind, name) of every component the run uses."
+    return [('dataset', cfg.dataset), ('model', cfg.model), ('manipulation', cfg.dataset_method),
+            ('method', cfg.unlearn_method)]
+
+def used_options(cfg:Config): # a configuration with canonical names
+    "The `Option`s of the components the run uses, by name."
+    return {o.name: o for kind, name in run_components(cfg) for o in component_options(kind, name)}
 
 # %% ../nbs/07_experiment.ipynb #7478bd1a
 PAPER_DEFAULTS = dict(model='resnet9', pretrain_iters=4000, unlearn_iters=1000, batch_size=512, forget_set_size=500)
 
-def resolve(cfg:Config): # the configuration as given
-    "A copy of `cfg` with defaults filled in and names canonicalised; raises `CUError` on inconsistent options."
+def _canonical(cfg:Config):
     spec = get_dataset(cfg.dataset)
     cfg = replace(cfg, dataset=spec.name)
-    if cfg.num_classes is None: cfg.num_classes = spec.num_classes
-    elif cfg.num_classes != spec.num_classes:
-        raise CUError(f"num_classes={cfg.num_classes} does not match dataset {spec.name}, which has {spec.num_classes} classes; drop --num_classes or set it to {spec.num_classes}")
     for key, default in PAPER_DEFAULTS.items():
         if getattr(cfg, key) is None: setattr(cfg, key, spec.defaults.get(key, default))
     cfg.model = lookup(MODELS, cfg.model, 'model')
     cfg.dataset_method = lookup(MANIPULATIONS, cfg.dataset_method, 'manipulation (dataset_method)', MANIPULATION_ALIASES)
-    cfg.unlearn_method, method = get_method(cfg.unlearn_method)
-    if cfg.unlearn_lr is None: cfg.unlearn_lr = method.defaults.get('unlearn_lr', cfg.pretrain_lr)
+    cfg.unlearn_method = get_method(cfg.unlearn_method)[0]
+    return cfg, spec
+
+def resolve(cfg:Config): # the configuration as given
+    "A copy of `cfg` with defaults filled in, names canonicalised and values checked; `CUError` on inconsistent options."
+    cfg, spec = _canonical(check_options(cfg))
+    if cfg.num_classes is None: cfg.num_classes = spec.num_classes
+    elif cfg.num_classes != spec.num_classes:
+        raise CUError(f"num_classes={cfg.num_classes} does not match dataset {spec.name}, which has {spec.num_classes} "
+                      f"classes; drop --num_classes or set it to {spec.num_classes}")
+    if cfg.unlearn_lr is None: cfg.unlearn_lr = METHODS[cfg.unlearn_method].defaults.get('unlearn_lr', cfg.pretrain_lr)
     if cfg.deletion_size is None: cfg.deletion_size = cfg.forget_set_size // 2
     if cfg.val_size is None: cfg.val_size = spec.defaults.get('val_size')  # else load_data's: a tenth, at most 5000
-    for key in ('pretrain_iters', 'unlearn_iters', 'batch_size', 'forget_set_size'):
-        if getattr(cfg, key) < 1: raise CUError(f"{key}={getattr(cfg, key)} must be a positive integer")
     if cfg.deletion_size > cfg.forget_set_size:
-        raise CUError(f"deletion_size={cfg.deletion_size} is larger than forget_set_size={cfg.forget_set_size}; only manipulated samples can be found")
-    if cfg.deletion_size < 0: raise CUError(f"deletion_size={cfg.deletion_size} must not be negative")
+        raise CUError(f"deletion_size={cfg.deletion_size} is larger than forget_set_size={cfg.forget_set_size}; "
+                      "only manipulated samples can be found")
+    cfg.options = {name: cfg.options.get(name, o.default) for name, o in used_options(cfg).items()}
     return check_options(cfg)
 
+# %% ../nbs/07_experiment.ipynb #3509e635
+SCHEMA_VERSION = 2
+LOCATION_KEYS = ('data_dir', 'save_dir', 'exp_name', 'device')  # where, not what: not part of the run id
+
+def config_dict(cfg:Config): # resolved config
+    "The run's options as one flat dict: the core's, then its components'."
+    core = {k: v for k, v in asdict(cfg).items() if k != 'options'}
+    return core | cfg.options
+
+def run_id(cfg:Config): # resolved config
+    "A stable id for the experiment `cfg` describes: its core and component options (paths and device excluded)."
+    return config_hash({k: v for k, v in config_dict(cfg).items() if k not in LOCATION_KEYS})
+
+# %% ../nbs/07_experiment.ipynb #2a6c9f31
+def _missing(v): return v is None or (isinstance(v, float) and np.isnan(v))
+
+def migrate_row(row:dict): # a flat row: a results.csv row, or a result's config with its run id
+    "`row` in the current schema (`SCHEMA_VERSION`): its options those of its run's components, its run id recomputed."
+    version = row.get('schema_version')
+    if not _missing(version) and int(version) >= SCHEMA_VERSION: return row
+    core = {k: None if _missing(row.get(k)) else row[k] for k in CORE_OPTIONS if k in row}
+    options = {k: row[k] for k in OPTIONS if k in row and not _missing(row[k])}
+    cfg = resolve(Config(options=options, **core))
+    out = {k: v for k, v in row.items() if k != 'factor'} | {k: None for k in OPTIONS if k in row} | cfg.options
+    return out | dict(run_id=run_id(cfg), schema_version=SCHEMA_VERSION)
+
 # %% ../nbs/07_experiment.ipynb #eb1047f0
-PRETRAIN_KEYS = ('dataset', 'num_classes', 'model', 'dataset_method', 'forget_set_size', 'patch_size', 'val_size',
-                 'pretrain_iters', 'pretrain_lr', 'wd', 'batch_size', 'seed', 'weights')
+PRETRAIN_KEYS = ('dataset', 'num_classes', 'model', 'dataset_method', 'forget_set_size', 'val_size', 'pretrain_iters',
+                 'pretrain_lr', 'wd', 'batch_size', 'seed')
+LEGACY_PRETRAIN_OPTIONS = dict(patch_size=3, weights='auto')  # hashed into every checkpoint's name before schema 2
 
 def pretrain_config(cfg:Config, # resolved config
                     clean:bool=False): # the clean reference model instead of the manipulated one
     "The options that determine a pretrained model."
-    return {k: getattr(cfg, k) for k in PRETRAIN_KEYS} | dict(clean=clean)
+    shaping = [o.name for kind, name in run_components(cfg)[:3] for o in component_options(kind, name)]
+    return (LEGACY_PRETRAIN_OPTIONS | {k: getattr(cfg, k) for k in PRETRAIN_KEYS} | {k: cfg.options[k] for k in shaping}
+            | dict(clean=clean))
 
 def checkpoint_path(cfg:Config, # resolved config
                     clean:bool=False): # the clean reference model instead of the manipulated one
     "Where the pretrained (or clean) model for `cfg` is cached."
     kind = 'clean' if clean else 'manipulated'
-    return Path(cfg.save_dir) / 'pretrained' / f'{cfg.dataset}_{cfg.model}_{kind}_{config_hash(pretrain_config(cfg, clean))}.pt'
+    name = f'{cfg.dataset}_{cfg.model}_{kind}_{config_hash(pretrain_config(cfg, clean))}.pt'
+    return Path(cfg.save_dir) / 'pretrained' / name
 
 def save_checkpoint(path, # destination
                     state:dict): # what to save
@@ -88,29 +133,8 @@ def build_model(cfg:Config, # resolved config
                 data:Data): # the dataset (shape and device)
     "A freshly initialised model for `cfg`, seeded by `cfg.seed`."
     torch.manual_seed(cfg.seed)
-    s = data.spec
-    return make_model(cfg.model, cfg.num_classes, s.channels, s.image_size, weights=cfg.weights).to(data.device)
-
-def pretrained_model(cfg:Config, # resolved config
-                     data:Data, # the dataset
-                     manip:Manipulation, # the manipulated training set
-                     clean:bool=False): # the clean model (trained without S_m) instead
-    "(model, training seconds, loaded from cache?) for the manipulated or the clean model."
-    path = checkpoint_path(cfg, clean)
-    model = build_model(cfg, data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + '.lock'):
-        state = load_checkpoint(path) if path.exists() else None
-        if state is not None:
-            model.load_state_dict(state['model'])
-            return model.eval(), 0.0, True
-        idx = (~manip.mask if clean else torch.ones_like(manip.mask)).nonzero().flatten()
-        t = time.perf_counter()
-        fit(model, data, manip, idx, iters=cfg.pretrain_iters, lr=cfg.pretrain_lr, wd=cfg.wd,
-            batch_size=cfg.batch_size, seed=cfg.seed, desc='clean model' if clean else 'pretrain')
-        seconds = synchronize(data.device, t)
-        save_checkpoint(path, dict(model=model.state_dict(), config=pretrain_config(cfg, clean)))
-    return model, seconds, False
+    s, shaping = data.spec, {o.name: cfg.options[o.name] for o in component_options('model', cfg.model)}
+    return make_model(cfg.model, cfg.num_classes, s.channels, s.image_size, **shaping).to(data.device)
 
 def synchronize(device:torch.device, # the device whose queued work to wait for
                 since:float): # a time.perf_counter() reading
@@ -118,18 +142,50 @@ def synchronize(device:torch.device, # the device whose queued work to wait for
     if device.type == 'cuda': torch.cuda.synchronize(device)
     return time.perf_counter() - since
 
-# %% ../nbs/07_experiment.ipynb #3509e635
-LOCATION_KEYS = ('data_dir', 'save_dir', 'exp_name', 'device')  # where, not what: not part of the run id
+# %% ../nbs/07_experiment.ipynb #2f8a6d13
+def pretrained_model(cfg:Config, # resolved config
+                     data:Data, # the dataset
+                     manip:Manipulation, # the manipulated training set
+                     clean:bool=False, # the clean model (trained without S_m) instead
+                     cache:Cache|None=None): # keeps the weights in memory for the next run
+    "(model, training seconds, loaded from cache?) for the manipulated or the clean model."
+    path, model = checkpoint_path(cfg, clean), build_model(cfg, data)
+    key = str(path.resolve())
+    state = remember(cache, 'pretrained', key, lambda: _cached_state(path))  # in memory, else the file
+    if state is not None:
+        model.load_state_dict(state)
+        return model.eval(), 0.0, True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + '.lock'):
+        saved = load_checkpoint(path) if path.exists() else None  # another process may have trained it meanwhile
+        if saved is not None:
+            model.load_state_dict(saved['model'])
+            if cache is not None: cache.put('pretrained', key, saved['model'])
+            return model.eval(), 0.0, True
+        idx = (~manip.mask if clean else torch.ones_like(manip.mask)).nonzero().flatten()
+        t = time.perf_counter()
+        fit(model, data, manip, idx, iters=cfg.pretrain_iters, lr=cfg.pretrain_lr, wd=cfg.wd,
+            batch_size=cfg.batch_size, seed=cfg.seed, desc='clean model' if clean else 'pretrain')
+        seconds = synchronize(data.device, t)
+        save_checkpoint(path, dict(model=model.state_dict(), config=pretrain_config(cfg, clean)))
+    if cache is not None: cache.put('pretrained', key, _cpu_state(model))
+    return model, seconds, False
 
-def run_id(cfg:Config): # resolved config
-    "A stable id for the experiment `cfg` describes (paths and device excluded)."
-    return config_hash({k: v for k, v in asdict(cfg).items() if k not in LOCATION_KEYS})
+def _cpu_state(model): return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
 
+def _cached_state(path):
+    if not path.exists(): return None
+    with FileLock(str(path) + '.lock'): state = load_checkpoint(path)
+    return None if state is None else state['model']
+
+# %% ../nbs/07_experiment.ipynb #6b1e9d27
 @functools.cache
 def cpu_name():
     "The CPU's model name (Linux: /proc/cpuinfo), else what `platform` knows."
-    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.processor() or platform.machine()
+    try: lines = Path('/proc/cpuinfo').read_text().splitlines()
+    except OSError: lines = []
+    names = [l.split(':', 1)[1].strip() for l in lines if l.startswith('model name')]
+    return names[0] if names else platform.processor() or platform.machine()
 
 def versions():
     "Versions of the code and libraries behind a result, and the hardware that produced it."
@@ -138,67 +194,89 @@ def versions():
                 cpu=cpu_name(), cpu_isa=torch.backends.cpu.get_cpu_capability(),  # CPU results differ between ISA levels
                 device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')
 
-_REFERENCES = {}  # (pretraining, device) -> the two reference models' outputs, for this process
-PHASES = (('pretraining', 'manipulated'), ('clean model', 'clean'), ('unlearning', 'unlearned'))  # what trains which model, in order
+# %% ../nbs/07_experiment.ipynb #5f0b8e21
+PHASES = (('pretraining', 'manipulated'), ('clean model', 'clean'), ('unlearning', 'unlearned'))  # which model each trains
 
 def reference_metrics(cfg:Config, # resolved config
                       split:Split, # data, manipulation and S_f
                       manipulated, # the manipulated model
-                      clean): # the clean model
-    "Metrics of the two reference models. Their outputs are remembered per process: every run on the same pretraining shares them, whatever its S_f."
+                      clean, # the clean model
+                      cache:Cache|None=None): # keeps the two models' outputs for the next run
+    "Metrics of the two reference models, from their outputs (computed once per pretraining, given a cache)."
     key = (config_hash(pretrain_config(cfg)), str(split.data.device))
-    if key not in _REFERENCES:
-        if len(_REFERENCES) > 16: _REFERENCES.clear()  # outputs of a few pretrainings at a time: bounded memory
-        _REFERENCES[key] = dict(manipulated=model_outputs(manipulated, split.data, split.manip), clean=model_outputs(clean, split.data, split.manip))
-    return {k: metrics_from_outputs(out, split) for k, out in _REFERENCES[key].items()}
+    outputs = remember(cache, 'references', key, lambda: dict(manipulated=model_outputs(manipulated, split.data, split.manip),
+                                                              clean=model_outputs(clean, split.data, split.manip)))
+    return {k: metrics_from_outputs(out, split) for k, out in outputs.items()}
+
+# %% ../nbs/07_experiment.ipynb #8d2c4f67
+def _train_models(cfg, split, cache, timings):
+    "The manipulated, clean and unlearned models, as far as training got before a divergence (then the `Diverged`)."
+    models, data, manip = {}, split.data, split.manip
+    try:
+        models['manipulated'], timings['pretrain_seconds'], timings['pretrain_cached'] = pretrained_model(
+            cfg, data, manip, cache=cache)
+        models['clean'], timings['clean_seconds'], timings['clean_cached'] = pretrained_model(
+            cfg, data, manip, clean=True, cache=cache)
+        t = time.perf_counter()
+        unlearned = METHODS[cfg.unlearn_method].fn(models['manipulated'], split, cfg)
+        models['unlearned'] = check_finite(unlearned, cfg.unlearn_method)
+        timings['unlearn_seconds'] = synchronize(data.device, t)
+    except Diverged as e: return models, e
+    return models, None
 
 def run_experiment(cfg:Config, # the experiment
-                   out_dir=None): # where result.json goes; default save_dir/exp_name/<run id>
+                   out_dir=None, # where result.json goes; default save_dir/exp_name/<run id>
+                   cache:Cache|None=None): # what this process's runs share (None: everything afresh)
     "Run one configuration end to end and write its `result.json`; return the result."
     start = time.perf_counter()
     cfg = resolve(cfg)
     out = Path(out_dir) if out_dir else Path(cfg.save_dir) / cfg.exp_name / run_id(cfg)
-    check_writable_dir(cfg.save_dir); check_writable_dir(out, 'out' if out_dir else 'save_dir')
+    check_writable_dir(cfg.save_dir); check_writable_dir(out, 'out_dir' if out_dir else 'save_dir')
     device = get_device(cfg.device)
-    data = load_data(cfg.dataset, cfg.data_dir, device, cfg.val_size)
-    manip = manipulate(data, cfg.dataset_method, cfg.forget_set_size, cfg.patch_size, cfg.seed)
-    split = deletion_split(data, manip, cfg.deletion_size, cfg.seed)
+    data = load_data(cfg.dataset, cfg.data_dir, device, cfg.val_size, cache)
+    shaping = {o.name: cfg.options[o.name] for o in component_options('manipulation', cfg.dataset_method)}
+    manip = manipulate(data, cfg.dataset_method, cfg.forget_set_size, cfg.seed, **shaping)
+    split = deletion_split(data, manip, cfg.deletion_size, cfg.seed, cache)
     first_trained_block(build_model(cfg, data), cfg.k)  # reject an invalid k before training anything
-    models, diverged = {}, None
     timings = dict(pretrain_seconds=None, pretrain_cached=False, clean_seconds=None, clean_cached=False, unlearn_seconds=None)
-    try:
-        models['manipulated'], timings['pretrain_seconds'], timings['pretrain_cached'] = pretrained_model(cfg, data, manip)
-        models['clean'], timings['clean_seconds'], timings['clean_cached'] = pretrained_model(cfg, data, manip, clean=True)
-        t = time.perf_counter()
-        models['unlearned'] = check_finite(METHODS[cfg.unlearn_method].fn(models['manipulated'], split, cfg), cfg.unlearn_method)
-        timings['unlearn_seconds'] = synchronize(device, t)
-    except Diverged as e: diverged = e
+    models, diverged = _train_models(cfg, split, cache, timings)
     t = time.perf_counter()
     metrics = evaluate(models['unlearned'], split) | dict(unlearn_seconds=timings['unlearn_seconds']) if 'unlearned' in models else None
-    reference = reference_metrics(cfg, split, models['manipulated'], models['clean']) if 'clean' in models else None
+    reference = reference_metrics(cfg, split, models['manipulated'], models['clean'], cache) if 'clean' in models else None
     timings |= dict(eval_seconds=synchronize(device, t), total_seconds=time.perf_counter() - start)
-    result = dict(run_id=run_id(cfg), diverged=diverged is not None, diverged_step=getattr(diverged, 'step', None),
+    result = dict(schema_version=SCHEMA_VERSION, run_id=run_id(cfg), diverged=diverged is not None,
+                  diverged_step=getattr(diverged, 'step', None),
                   diverged_in=diverged and next(phase for phase, m in PHASES if m not in models),
-                  config=asdict(cfg), metrics=metrics, reference=reference, timings=timings,
+                  config=config_dict(cfg), metrics=metrics, reference=reference, timings=timings,
                   versions=versions(), finished=datetime.now(timezone.utc).isoformat(timespec='seconds'))
     atomic_write_json(out / 'result.json', result)
     return result
 
 # %% ../nbs/07_experiment.ipynb #78a4cc83
-SUMMARY_METRICS = ('corrected_acc', 'corrected_acc_nontarget', 'retain_acc', 'clean_test_acc', 'attack_success_rate', 'manip_acc', 'deletion_acc',
-                   'mia_forget')
+SUMMARY_METRICS = ('corrected_acc', 'corrected_acc_nontarget', 'retain_acc', 'clean_test_acc', 'attack_success_rate',
+                   'manip_acc', 'deletion_acc', 'mia_forget')
+
+def option_text(config:dict, # a flat configuration (config_dict, or a result's config)
+                kind:str, # the component's kind
+                name:str): # its name
+    "'name=value ...' of the options component `name` declares (by their labels), or ''."
+    fmt = lambda v: f'{v:g}' if isinstance(v, float) else str(v)
+    return ' '.join(f'{o.label or o.name}={fmt(config[o.name])}' for o in component_options(kind, name) if o.name in config)
 
 def format_summary(result:dict): # what run_experiment returned
     "A readable table of the run's metrics next to the manipulated and clean models."
     c = result['config']
     fmt = lambda v: '     -' if v is None else f'{100 * v:6.1f}'
     secs = lambda v: '-' if v is None else f'{v:.2f} s'
-    lines = [f"{c['unlearn_method']} on {c['dataset']} / {c['model']}, {c['dataset_method']}: "
-             f"{c['deletion_size']} of {c['forget_set_size']} manipulated samples found (seed {c['seed']})",
+    opts = option_text(c, 'method', c['unlearn_method'])
+    lines = [f"{c['unlearn_method']}{' (' + opts + ')' if opts else ''} on {c['dataset']} / {c['model']}, "
+             f"{c['dataset_method']}: {c['deletion_size']} of {c['forget_set_size']} manipulated samples found "
+             f"(seed {c['seed']})",
              f"{'metric (%)':<22}{'unlearned':>10}{'manipulated':>13}{'clean':>8}"]
     m, ref = result['metrics'] or {}, result['reference'] or {}
     for k in SUMMARY_METRICS:
-        lines.append(f"{k:<22}{fmt(m.get(k)):>10}{fmt(ref.get('manipulated', {}).get(k)):>13}{fmt(ref.get('clean', {}).get(k)):>8}")
+        row = [fmt(m.get(k)), fmt(ref.get('manipulated', {}).get(k)), fmt(ref.get('clean', {}).get(k))]
+        lines.append(f"{k:<22}{row[0]:>10}{row[1]:>13}{row[2]:>8}")
     t = result['timings']
     pre = 'cached' if t['pretrain_cached'] else secs(t['pretrain_seconds'])
     lines.append(f"unlearning took {secs(t['unlearn_seconds'])}; pretraining {pre}; total {secs(t['total_seconds'])}")

@@ -7,17 +7,20 @@ from __future__ import annotations
 import itertools, json, os, signal, sys, time, traceback
 from dataclasses import dataclass, field, asdict, fields, replace
 from importlib import resources
+from distributed.diagnostics.plugin import WorkerPlugin
 from pathlib import Path
 from .core import *
-from .experiment import resolve, run_id
+from .experiment import SCHEMA_VERSION, config_dict, migrate_row, resolve, run_id
+from .methods import METHODS, SCRUB_ALPHAS
 
 # %% auto #0
-__all__ = ['GRIDS', 'FRACTIONS', 'SCRUB_ALPHAS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'P_CUTS', 'NG_ALPHAS', 'SALUN_RATIOS',
-           'DEMO_SSD_PAIRS', 'FASHION_SSD_PAIRS', 'FASHION_LFSSD_PAIRS', 'FASHION_PRETRAIN', 'FASHION_STEPS',
-           'POTION_ON_POISONING', 'SWAP_ALPHAS', 'PAPER_GRIDS', 'FINISHED', 'GridSpec', 'register_grid', 'axis',
-           'to_config', 'grid_configs', 'later_methods_axis', 'method_axis', 'get_grid', 'grid_dir', 'run_status',
-           'published_run_ids', 'run_notebook_path', 'close_run_clients', 'shutdown_warm_kernel', 'kernel_environment',
-           'execute_run', 'Run', 'plan', 'run_params', 'GridSummary', 'run_grid']
+__all__ = ['GRIDS', 'FRACTIONS', 'DEMO_SSD_PAIRS', 'FASHION_SSD_PAIRS', 'FASHION_LFSSD_PAIRS', 'FASHION_PRETRAIN',
+           'FASHION_STEPS', 'POTION_ON_POISONING', 'SWAP_ALPHAS', 'PAPER_GRIDS', 'FINISHED', 'RUN_EXTRAS', 'GridSpec',
+           'register_grid', 'axis', 'to_config', 'grid_configs', 'method_entries', 'values', 'ssd_pairs',
+           'later_methods_axis', 'method_axis', 'get_grid', 'grid_dir', 'run_status', 'read_results',
+           'published_run_ids', 'run_notebook_path', 'run_parameters_source', 'write_run_parameters', 'WarmKernel',
+           'kernel_environment', 'execute_run', 'WarmKernelPlugin', 'grid_task', 'stop_worker_kernel', 'Run', 'plan',
+           'run_params', 'GridSummary', 'run_grid']
 
 # %% ../nbs/08_grid.ipynb #5d314ebd
 @dataclass
@@ -44,14 +47,10 @@ def axis(name:str, # option name (a Config field or deletion_fraction)
 FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
 # %% ../nbs/08_grid.ipynb #15f05f1f
-_CONFIG_FIELDS = {f.name for f in fields(Config)}
-
-def to_config(options:dict): # Config options, plus deletion_fraction
-    "The `Config` for a dict of options; `deletion_fraction` becomes `deletion_size`."
+def to_config(options:dict): # options (core or declared by a component), plus deletion_fraction
+    "The resolved `Config` for a dict of options; `deletion_fraction` becomes `deletion_size`."
     options = dict(options)
     fraction = options.pop('deletion_fraction', None)
-    unknown = set(options) - _CONFIG_FIELDS
-    if unknown: raise CUError(f"unknown option(s) {', '.join(sorted(unknown))} in grid spec; options are Config fields or deletion_fraction")
     cfg = resolve(Config(**options))
     if fraction is not None: cfg = replace(cfg, deletion_size=int(round(fraction * cfg.forget_set_size)))
     return resolve(cfg)
@@ -69,45 +68,54 @@ def grid_configs(spec:GridSpec): # the grid
     return list(out.values())
 
 # %% ../nbs/08_grid.ipynb #ab97292d
-SCRUB_ALPHAS = [0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]
-SSD_SELECT_WTS = [0.1, 1, 10, 50, 100, 500, 1000, 1e4, 1e5, 1e6]
-SSD_PAIRS = [(a, a * r) for a in SSD_SELECT_WTS for r in (0.1, 0.5, 1, 5, 10)] # upstream: lambda = alpha x {0.1, 0.5, 1, 5, 10}
-P_CUTS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 0.75]  # the Potion authors' sweep of their stopping criterion
-NG_ALPHAS = [0.9, 0.95, 0.99, 0.999]  # NegGrad+: around the SCRUB authors' 0.95 and 0.9999
-SALUN_RATIOS = [0.1, 0.3, 0.5, 0.7, 0.9]  # SalUn: the authors save masks at ratios 0.1 ... 1.0
+def method_entries(method:str, # a registered method
+                   settings:list|None=None, # dicts of its options (None: its canonical sweep, see `Method.settings`)
+                   **fixed): # options every entry sets, e.g. unlearn_iters
+    "Axis entries for `method`: one per setting, each with the `fixed` options."
+    chosen = METHODS[method].settings() if settings is None else settings
+    return [dict(unlearn_method=method) | s | fixed for s in chosen]
 
+def values(option:str, # an option name
+           vals): # its values, or None
+    "Settings of one option (None stays None: the method's canonical sweep)."
+    return None if vals is None else [{option: v} for v in vals]
+
+def ssd_pairs(pairs): # (alpha, lambda) pairs, or None
+    "Settings of SSD's two constants (None: the canonical fifty)."
+    return None if pairs is None else [dict(SSDselectwt=a, SSDdampening=l) for a, l in pairs]
+
+# %% ../nbs/08_grid.ipynb #6e0b4d8a
 def later_methods_axis(unlearn_iters:int, # steps of the training-based ones
-                       ssd_pairs=tuple(SSD_PAIRS), # LFSSD's (alpha, lambda) sweep
-                       p_cuts=tuple(P_CUTS), # Potion's stopping criteria
-                       ng_alphas=tuple(NG_ALPHAS), # NegGrad+'s mixing weights
-                       salun_ratios=tuple(SALUN_RATIOS)): # SalUn's mask ratios
-    "LFSSD over SSD's pairs, Potion over its stopping criterion, NegGrad+ over its mixing weight, RL, SalUn over its mask ratio."
-    return ([dict(unlearn_method='LFSSD', SSDselectwt=a, SSDdampening=l) for a, l in ssd_pairs]
-            + [dict(unlearn_method='Potion', p_cut=c) for c in p_cuts]
-            + [dict(unlearn_method='NegGrad+', NGalpha=a, unlearn_iters=unlearn_iters) for a in ng_alphas]
-            + [dict(unlearn_method='RL', unlearn_iters=unlearn_iters)]
-            + [dict(unlearn_method='SalUn', SalUnratio=r, unlearn_iters=unlearn_iters) for r in salun_ratios])
+                       lfssd_pairs=None, # LFSSD's (alpha, lambda) sweep (None: SSD's fifty)
+                       p_cuts=None, # Potion's stopping criteria (None: its authors' eight)
+                       ng_alphas=None, # NegGrad+'s mixing weights (None: its four)
+                       salun_ratios=None): # SalUn's mask ratios (None: its five)
+    "LFSSD, Potion, NegGrad+, RL and SalUn, each over its sweep."
+    return (method_entries('LFSSD', ssd_pairs(lfssd_pairs)) + method_entries('Potion', values('p_cut', p_cuts))
+            + method_entries('NegGrad+', values('NGalpha', ng_alphas), unlearn_iters=unlearn_iters)
+            + method_entries('RL', unlearn_iters=unlearn_iters)
+            + method_entries('SalUn', values('SalUnratio', salun_ratios), unlearn_iters=unlearn_iters))
 
 def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, SCRUB and BadT
                 full_iters:int, # steps for retraining the whole model (EU, k=-1)
                 ks=(2, 4), # partial-model k values of EU and CF
-                sweep:bool=True, # the upstream sweeps, or each method once at its defaults
+                sweep:bool=True, # the sweeps, or each method once at its defaults
                 msteps:int|None=None, # SCRUB's max-step budget (default: a tenth of unlearn_iters)
-                alphas=tuple(SCRUB_ALPHAS), # SCRUB's alpha sweep
-                ssd_pairs=tuple(SSD_PAIRS), # SSD's (alpha, lambda) sweep
-                since_paper:bool|list=True): # with `sweep`, add the later methods: True for their full sweeps, or a list of entries
+                alphas=None, # SCRUB's alpha sweep (None: the upstream scripts' eight)
+                ssd=None, # SSD's (alpha, lambda) sweep (None: the upstream scripts' fifty)
+                since_paper:bool|list=True): # with `sweep`, the later methods: True for their full sweeps, or entries
     "The methods axis: EU, CF, SCRUB, BadT, SSD (with the upstream sweeps), the later methods and the Naive reference run."
     msteps = max(1, unlearn_iters // 10) if msteps is None else msteps
+    short = dict(unlearn_iters=unlearn_iters)
     if not sweep:
-        return [dict(unlearn_method='EU', k=-1, unlearn_iters=full_iters), dict(unlearn_method='CF', k=-1, unlearn_iters=unlearn_iters),
-                dict(unlearn_method='SCRUB', unlearn_iters=unlearn_iters, msteps=msteps, alpha=0.001),
-                dict(unlearn_method='BadT', unlearn_iters=unlearn_iters), dict(unlearn_method='SSD'),
+        return [dict(unlearn_method='EU', k=-1, unlearn_iters=full_iters), dict(unlearn_method='CF', k=-1, **short),
+                dict(unlearn_method='SCRUB', msteps=msteps, alpha=0.001, **short),
+                dict(unlearn_method='BadT', **short), dict(unlearn_method='SSD'),
                 dict(unlearn_method='Naive', deletion_fraction=0.0)]
-    return ([dict(unlearn_method=m, k=k, unlearn_iters=unlearn_iters) for m in ('EU', 'CF') for k in ks]
-            + [dict(unlearn_method='EU', k=-1, unlearn_iters=full_iters), dict(unlearn_method='CF', k=-1, unlearn_iters=unlearn_iters)]
-            + [dict(unlearn_method='SCRUB', alpha=a, msteps=msteps, unlearn_iters=unlearn_iters) for a in alphas]
-            + [dict(unlearn_method='BadT', unlearn_iters=unlearn_iters)]
-            + [dict(unlearn_method='SSD', SSDselectwt=a, SSDdampening=l) for a, l in ssd_pairs]
+    return ([dict(unlearn_method=m, k=k, **short) for m in ('EU', 'CF') for k in ks]
+            + [dict(unlearn_method='EU', k=-1, unlearn_iters=full_iters), dict(unlearn_method='CF', k=-1, **short)]
+            + method_entries('SCRUB', values('alpha', alphas), msteps=msteps, **short)
+            + [dict(unlearn_method='BadT', **short)] + method_entries('SSD', ssd_pairs(ssd))
             + (later_methods_axis(unlearn_iters) if since_paper is True else list(since_paper or []))
             + [dict(unlearn_method='Naive', deletion_fraction=0.0)])
 
@@ -116,7 +124,7 @@ DEMO_SSD_PAIRS = [(0.1, 0.01), (0.1, 0.1), (10, 1), (100, 100)]  # (alpha, lambd
 register_grid(GridSpec('demo', 'digits: poisoning and interclass confusion, the five methods with small sweeps, five fractions',
     dict(dataset='digits', forget_set_size=100), [axis('dataset_method', ['poisoning', 'interclasslabelswap']),
     axis('deletion_fraction', [0.1, 0.25, 0.5, 0.75, 1.0]),
-    method_axis(50, 200, ks=(2,), alphas=(0.001, 0.1), ssd_pairs=DEMO_SSD_PAIRS, since_paper=False)]))
+    method_axis(50, 200, ks=(2,), alphas=(0.001, 0.1), ssd=DEMO_SSD_PAIRS, since_paper=False)]))
 
 register_grid(GridSpec('digits-full', 'digits: the upstream sweeps (EU/CF k, SCRUB alpha, BadT, 50 SSD pairs) and the later methods, ten fractions, three seeds',
     dict(dataset='digits', forget_set_size=100), [axis('seed', [0, 1, 2]), axis('dataset_method', ['poisoning', 'interclasslabelswap']),
@@ -138,9 +146,10 @@ register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning, interclass confusio
      [dict(dataset_method='poisoning', forget_set_size=500), dict(dataset_method='interclasslabelswap', forget_set_size=5000),
       dict(dataset_method='randomlabelswap', forget_set_size=10000)],
      axis('deletion_fraction', FRACTIONS),
-     method_axis(FASHION_STEPS, FASHION_PRETRAIN, ks=(2,), msteps=12, alphas=(0.001, 0.1, 10.0), ssd_pairs=FASHION_SSD_PAIRS,
+     method_axis(FASHION_STEPS, FASHION_PRETRAIN, ks=(2,), msteps=12, alphas=(0.001, 0.1, 10.0), ssd=FASHION_SSD_PAIRS,
                  since_paper=[e | POTION_ON_POISONING if e['unlearn_method'] == 'Potion' else e for e in
-                              later_methods_axis(FASHION_STEPS, FASHION_LFSSD_PAIRS, p_cuts=(0.0,), ng_alphas=(0.99,), salun_ratios=(0.5,))])]))
+                              later_methods_axis(FASHION_STEPS, FASHION_LFSSD_PAIRS, p_cuts=(0.0,), ng_alphas=(0.99,),
+                                                 salun_ratios=(0.5,))])]))
 
 # %% ../nbs/08_grid.ipynb #e62a11d6
 def _paper_grid(name, dataset, method, sizes, fractions, model, pretrain_iters, short, long, ks, alphas, description):
@@ -202,46 +211,77 @@ def run_status(run_dir:Path, # the run's directory
 
 FINISHED = ('done', 'published')  # statuses that are not run again
 
+def read_results(path): # a results.csv of any schema
+    "The table with its rows in the current schema (older rows go through `migrate_row`)."
+    import pandas as pd
+    df = pd.read_csv(path)
+    if 'schema_version' in df and (df.schema_version >= SCHEMA_VERSION).all(): return df
+    return pd.DataFrame([migrate_row(r) for r in df.to_dict('records')])
+
 def published_run_ids(gdir:Path): # a grid's directory
     "The run ids of the grid's published results.csv (none if there is no table)."
-    import csv
-    try:
-        with open(gdir / 'results.csv', newline='') as f: return frozenset(row['run_id'] for row in csv.DictReader(f))
-    except FileNotFoundError: return frozenset()
+    path = gdir / 'results.csv'
+    return frozenset(read_results(path).run_id) if path.exists() else frozenset()
 
 # %% ../nbs/08_grid.ipynb #9c7394e4
 def run_notebook_path():
     "The packaged run notebook."
     return Path(str(resources.files('corrective_unlearning') / 'notebooks' / 'run.ipynb'))
 
-_WARM = {}  # this process's warm kernel manager and the clients papermill opened on it
+RUN_EXTRAS = (Option('out_dir', str, '', "directory for result.json ('': save_dir/exp_name/<run id>)"),
+              Option('plugins', str, '', 'comma-separated Python files or modules registering your own methods, datasets, ...'))
 
-def _kernel_manager(fresh:bool):
-    if fresh: return None  # papermill starts and stops a kernel of its own
-    if 'km' not in _WARM:
-        from jupyter_client.manager import AsyncKernelManager
-        km, opened = AsyncKernelManager(kernel_name='python3'), []
-        new_client = km.client
-        def client(**kw):  # papermill opens a client per run and, not owning the kernel, never closes it
-            opened.append(new_client(**kw)); return opened[-1]
-        km.client = client
-        _WARM.update(km=km, opened=opened)
-    return _WARM['km']
+def run_parameters_source():
+    "The run notebook's parameters cell, derived from the declared options: the core's, the components', out_dir, plugins."
+    shown = {**CORE_OPTIONS, **OPTIONS}
+    def line(o):
+        owners = [n for (k, n), opts in COMPONENTS.items() if o in opts]
+        scope = f"{'/'.join(owners)}: " if owners and not o.help.startswith(owners[0]) else ''
+        return f"{o.name}: {o.type.__name__} = {o.default!r}  # {scope}{o.help.replace('=', ' ')}"  # papermill: one '=' a line
+    return '\n'.join(line(o) for o in [*shown.values(), *RUN_EXTRAS])
 
-def close_run_clients():
-    "Close the kernel clients this process's runs opened (each holds a heartbeat thread, sockets and a zmq context)."
-    while _WARM.get('opened'): _WARM['opened'].pop().stop_channels()
+def write_run_parameters(path=None): # the notebook to update (default: the packaged run notebook)
+    "Rewrite the run notebook's parameters cell from the declarations; return whether it changed."
+    path = Path(path or run_notebook_path())
+    nb = json.loads(path.read_text())
+    cell = next(c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', []))
+    source = run_parameters_source()
+    if ''.join(cell['source']) == source: return False
+    cell['source'] = source.splitlines(keepends=True)
+    atomic_write_bytes(path, (json.dumps(nb, indent=1, ensure_ascii=False) + '\n').encode())
+    return True
 
-def shutdown_warm_kernel():
-    "Stop this process's warm kernel, if any."
-    close_run_clients()
-    km = _WARM.pop('km', None)
-    if km is not None and km.has_kernel:
-        import asyncio, threading
-        def stop():  # a thread of its own: the caller may be inside a running event loop (Dask's client.run is)
-            try: asyncio.run(km.shutdown_kernel(now=True))
-            except Exception: pass  # already gone: nothing to stop
-        t = threading.Thread(target=stop); t.start(); t.join()
+# %% ../nbs/08_grid.ipynb #2e7c9a40
+class WarmKernel:
+    "One kernel kept warm across the runs of a process, and the clients papermill opened on it."
+    def __init__(self): self.km, self.opened = None, []
+
+    def manager(self):
+        "The kernel manager papermill executes in (started on first use)."
+        if self.km is None:
+            from jupyter_client.manager import AsyncKernelManager
+            km = AsyncKernelManager(kernel_name='python3')
+            new_client = km.client
+            def client(**kw):  # papermill opens a client per run and, not owning the kernel, never closes it
+                self.opened.append(new_client(**kw)); return self.opened[-1]
+            km.client = client
+            self.km = km
+        return self.km
+
+    def close_clients(self):
+        "Close the kernel clients the runs opened (each holds a heartbeat thread, sockets and a zmq context)."
+        while self.opened: self.opened.pop().stop_channels()
+
+    def shutdown(self):
+        "Stop the kernel, if one runs."
+        self.close_clients()
+        km, self.km = self.km, None
+        if km is not None and km.has_kernel:
+            import asyncio, threading
+            def stop():  # a thread of its own: the caller may be inside a running event loop (Dask's client.run is)
+                try: asyncio.run(km.shutdown_kernel(now=True))
+                except Exception: pass  # already gone: nothing to stop
+            t = threading.Thread(target=stop); t.start(); t.join()
 
 def kernel_environment(threads:int=1): # CPU threads for the kernel
     "Set this process's environment for the kernels it starts: `threads` threads, and glibc's own memory allocation."
@@ -253,9 +293,9 @@ def kernel_environment(threads:int=1): # CPU threads for the kernel
     return os.environ
 
 def execute_run(run_dir:str, # the run's directory
-                params:dict, # notebook parameters: Config options and out_dir
+                params:dict, # notebook parameters: the run's options and out_dir
                 threads:int=1, # CPU threads for the kernel
-                fresh_kernel:bool=False): # start a new kernel for this run instead of the worker's warm one
+                kernel:WarmKernel|None=None): # a warm kernel to execute in (None: a new kernel for this run)
     "Execute the run notebook for one configuration; return a status dict (never raises)."
     import papermill
     run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
@@ -264,18 +304,41 @@ def execute_run(run_dir:str, # the run's directory
     start = time.perf_counter()
     try:
         papermill.execute_notebook(str(run_notebook_path()), str(run_dir / 'run.ipynb'), parameters=params,
-                                   progress_bar=False, log_output=False, cwd=str(run_dir.parent), km=_kernel_manager(fresh_kernel),
+                                   progress_bar=False, log_output=False, cwd=str(run_dir.parent),
+                                   km=kernel and kernel.manager(),
                                    extra_arguments=['--IPKernelApp.log_level=ERROR'])  # no per-kernel start-up chatter
     except BaseException as e:
         err = getattr(e, 'ename', type(e).__name__) + ': ' + str(getattr(e, 'evalue', e))
         atomic_write_json(run_dir / 'error.json', dict(error=err, traceback=traceback.format_exc()[-4000:]))
-        shutdown_warm_kernel()  # never carry a broken kernel into the next run
+        if kernel is not None: kernel.shutdown()  # never carry a broken kernel into the next run
         if not isinstance(e, Exception): raise
         return dict(status='failed', error=err, run_dir=str(run_dir))
-    finally: close_run_clients()
+    finally:
+        if kernel is not None: kernel.close_clients()
     seconds = time.perf_counter() - start
-    atomic_write_json(run_dir / 'runner.json', dict(wall_seconds=seconds, pid=os.getpid(), fresh_kernel=fresh_kernel))
+    atomic_write_json(run_dir / 'runner.json', dict(wall_seconds=seconds, pid=os.getpid(), fresh_kernel=kernel is None))
     return dict(status='done', seconds=seconds, run_dir=str(run_dir))
+
+# %% ../nbs/08_grid.ipynb #51c0e9a7
+class WarmKernelPlugin(WorkerPlugin):
+    "A Dask worker plugin that gives its worker one `WarmKernel` and stops it when the worker closes."
+    name = 'warm-kernel'
+    def setup(self, worker): self.kernel = WarmKernel()
+    def teardown(self, worker): self.kernel.shutdown()
+
+def grid_task(run_dir:str, # the run's directory
+              params:dict, # notebook parameters
+              threads:int, # CPU threads for the kernel
+              fresh_kernel:bool): # a new kernel for this run instead of the worker's warm one
+    "`execute_run` in a Dask worker, in the worker's warm kernel unless `fresh_kernel`."
+    from distributed import get_worker
+    kernel = None if fresh_kernel else get_worker().plugins[WarmKernelPlugin.name].kernel
+    return execute_run(run_dir, params, threads, kernel)
+
+def stop_worker_kernel(dask_worker): # passed by `Client.run`
+    "Stop this worker's warm kernel (it starts again with the worker's next run)."
+    plugin = dask_worker.plugins.get(WarmKernelPlugin.name)
+    if plugin is not None: plugin.kernel.shutdown()
 
 # %% ../nbs/08_grid.ipynb #bb0a95ce
 @dataclass
@@ -302,7 +365,8 @@ def plan(spec:GridSpec, # the grid
 def run_params(run:Run, # a planned run
                plugins=()): # its grid's plugins
     "Papermill parameters for `run`."
-    return asdict(run.config) | dict(out_dir=str(run.run_dir), plugins=','.join(str(Path(p).resolve()) if p.endswith('.py') else p for p in plugins))
+    paths = [str(Path(p).resolve()) if p.endswith('.py') else p for p in plugins]
+    return config_dict(run.config) | dict(out_dir=str(run.run_dir), plugins=','.join(paths))
 
 # %% ../nbs/08_grid.ipynb #969ba707
 @dataclass
@@ -347,7 +411,8 @@ def run_grid(name:str, # grid name or JSON spec path
                                                   dashboard_address=None, silence_logs=40)
     threads = max(1, cores // workers)
     with Client(scheduler or cluster) as client:
-        futures = [client.submit(execute_run, str(r.run_dir), run_params(r, spec.plugins), threads, fresh_kernels,
+        client.register_plugin(WarmKernelPlugin(), name=WarmKernelPlugin.name)
+        futures = [client.submit(grid_task, str(r.run_dir), run_params(r, spec.plugins), threads, fresh_kernels,
                                  key=f'run-{spec.name}-{r.run_id}', pure=False) for r in todo]
         bar = _progress(len(todo), spec.name) if progress else None
         n_workers = max(1, len(client.scheduler_info()['workers']))
@@ -360,7 +425,7 @@ def run_grid(name:str, # grid name or JSON spec path
                 bar.set_postfix(done=summary.done, running=min(n_workers, left), failed=len(summary.failed), left=left)
                 bar.update()
         if bar is not None: bar.close()
-        client.run(shutdown_warm_kernel)
+        client.run(stop_worker_kernel)
     if cluster is not None: cluster.close()
     summary.seconds = time.perf_counter() - start
     return summary

@@ -4,28 +4,30 @@
 
 # %% ../nbs/02_manipulations.ipynb #b65e348a
 from __future__ import annotations
+import functools
 from dataclasses import dataclass
+from typing import Callable
 import numpy as np
 import torch
 from .core import *
 from .data import *
 
 # %% auto #0
-__all__ = ['MANIPULATIONS', 'Manipulation', 'register_manipulation', 'no_manipulation', 'apply_trigger', 'poisoning',
-           'interclasslabelswap', 'randomlabelswap', 'manipulate', 'Split', 'deletion_split', 'manipulated_batch']
+__all__ = ['MANIPULATIONS', 'PATCH_SIZE', 'Manipulation', 'register_manipulation', 'no_manipulation', 'apply_trigger',
+           'poisoning', 'interclasslabelswap', 'randomlabelswap', 'manipulate', 'Split', 'deletion_split',
+           'manipulated_batch']
 
 # %% ../nbs/02_manipulations.ipynb #ee095a19
 @dataclass
 class Manipulation:
-    "The manipulated training set: labels after manipulation, the S_m mask and the trigger."
-    kind: str                 # canonical manipulation name
-    y: torch.Tensor           # int64 labels the model is trained on (true labels outside S_m)
-    mask: torch.Tensor        # bool, True on S_m
+    "The manipulated training set, and what its metrics need: the trigger, the classes that measure correction, the target."
+    kind: str                  # canonical manipulation name
+    y: torch.Tensor            # int64 labels the model is trained on (true labels outside S_m)
+    mask: torch.Tensor         # bool, True on S_m
     trigger_mask: torch.Tensor # bool, True on images that carry the trigger
-    patch_size: int = 0       # side of the trigger patch (0: no trigger)
-    trigger_value: float = 0. # normalised pixel value of the trigger
-    target: int|None = None   # poisoning's target class
-    pair: tuple|None = None   # interclass confusion's class pair
+    trigger: Callable|None = None # normalised float images -> the same images with the trigger (None: no trigger)
+    target: int|None = None    # the class the trigger leads to (attack success is measured against it)
+    corrected_classes: tuple|None = None # classes whose test images measure correction (None: every class)
 
     @property
     def idx(self): return self.mask.nonzero().flatten()
@@ -34,9 +36,10 @@ class Manipulation:
 
 MANIPULATIONS: dict = {}
 
-def register_manipulation(name:str): # the manipulation's canonical name
-    "Decorator: register a function `(data, size, rng, patch_size) -> Manipulation` under `name`."
-    def deco(f): MANIPULATIONS[name] = f; return f
+def register_manipulation(name:str, # the manipulation's canonical name
+                          options=()): # the `Option`s it takes, passed to it as keyword arguments
+    "Decorator: register a function `(data, size, rng, **options) -> Manipulation` under `name`."
+    def deco(f): declare_options('manipulation', name, options); MANIPULATIONS[name] = f; return f
     return deco
 
 # %% ../nbs/02_manipulations.ipynb #79535c26
@@ -54,7 +57,9 @@ def apply_trigger(x:torch.Tensor, # normalised float images, N x C x H x W
     x[..., -patch_size:, -patch_size:] = value
     return x
 
-@register_manipulation('poisoning')
+PATCH_SIZE = Option('patch_size', int, 3, 'poisoning: side of the square trigger patch, bottom-right, in pixels', integers(1))
+
+@register_manipulation('poisoning', [PATCH_SIZE])
 def poisoning(data:Data, # the dataset
               size:int, # |S_m|, the number of samples to poison
               rng:np.random.Generator, # chooses the poisoned samples
@@ -64,7 +69,8 @@ def poisoning(data:Data, # the dataset
         raise CUError(f"patch_size={patch_size} must be between 1 and the image size {data.spec.image_size}")
     mask = _mask(data, rng.choice(data.n_train, size, replace=False))
     y = data.y_train.clone(); y[mask] = 0
-    return Manipulation('poisoning', y, mask, mask.clone(), patch_size, data.max_value, target=0)
+    trigger = functools.partial(apply_trigger, patch_size=patch_size, value=data.max_value)
+    return Manipulation('poisoning', y, mask, mask.clone(), trigger, target=0)
 
 def _mask(data, idx):
     m = torch.zeros(data.n_train, dtype=torch.bool, device=data.device)
@@ -75,8 +81,7 @@ def _mask(data, idx):
 @register_manipulation('interclasslabelswap')
 def interclasslabelswap(data:Data, # the dataset (its spec names the confused pair)
                         size:int, # |S_m|, even: half from each class of the pair
-                        rng:np.random.Generator, # unused: the first samples of each class are swapped
-                        patch_size:int=3): # unused: no trigger
+                        rng:np.random.Generator): # unused: the first samples of each class are swapped
     "Swap the labels of the first size/2 samples of each class of the confused pair."
     pair = data.spec.confused_pair
     if pair is None: raise CUError(f"dataset '{data.spec.name}' has no confused class pair; use poisoning or randomlabelswap")
@@ -89,14 +94,13 @@ def interclasslabelswap(data:Data, # the dataset (its spec names the confused pa
     ia, ib = ia[:size // 2], ib[:size // 2]
     y = data.y_train.clone(); y[ia] = b; y[ib] = a
     mask = _mask(data, torch.cat([ia, ib]).cpu())
-    return Manipulation('interclasslabelswap', y, mask, torch.zeros_like(mask), pair=tuple(pair))
+    return Manipulation('interclasslabelswap', y, mask, torch.zeros_like(mask), corrected_classes=tuple(pair))
 
 # %% ../nbs/02_manipulations.ipynb #f7d63284
 @register_manipulation('randomlabelswap')
 def randomlabelswap(data:Data, # the dataset
                     size:int, # |S_m|, the number of samples whose labels are permuted
-                    rng:np.random.Generator, # chooses the samples and the permutation
-                    patch_size:int=3): # unused: no trigger
+                    rng:np.random.Generator): # chooses the samples and the permutation
     "Permute the labels of a random subset among itself."
     if size < 2: raise CUError(f"forget_set_size={size} is too small for random label swaps: labels are permuted among at least 2 samples")
     idx = torch.as_tensor(rng.choice(data.n_train, size, replace=False), device=data.device)
@@ -109,13 +113,13 @@ def randomlabelswap(data:Data, # the dataset
 def manipulate(data:Data, # the dataset
                method:str, # manipulation name (either upstream spelling)
                size:int, # |S_m|
-               patch_size:int=3, # poisoning patch side
-               seed:int=0): # seeds the choice of S_m
+               seed:int=0, # seeds the choice of S_m
+               **options): # the manipulation's own options (poisoning: patch_size)
     "Apply manipulation `method` to `size` training samples of `data`."
     name = lookup(MANIPULATIONS, method, 'manipulation (dataset_method)', MANIPULATION_ALIASES)
     if not 0 < size <= data.n_train:
         raise CUError(f"forget_set_size={size} must be between 1 and the training set size {data.n_train} of {data.spec.name}")
-    return MANIPULATIONS[name](data, size, np.random.default_rng([seed, 1]), patch_size)
+    return MANIPULATIONS[name](data, size, np.random.default_rng([seed, 1]), **options)
 
 # %% ../nbs/02_manipulations.ipynb #97641422
 @dataclass
@@ -124,19 +128,21 @@ class Split:
     data: Data           # the dataset
     manip: Manipulation  # the manipulation of its training set
     forget: torch.Tensor # bool, True on S_f
+    cache: Cache|None = None # what runs in this process share (SSD's importances), or None
     @property
     def retain(self): return ~self.forget
 
 def deletion_split(data:Data, # the dataset
                    manip:Manipulation, # the manipulation whose samples are found
                    deletion_size:int, # |S_f|
-                   seed:int=0): # seeds the permutation of S_m
+                   seed:int=0, # seeds the permutation of S_m
+                   cache:Cache|None=None): # shared by the runs of this process (see `Cache`)
     "The `Split` whose forget set is `deletion_size` samples of S_m."
     if not 0 <= deletion_size <= manip.size:
         raise CUError(f"deletion_size={deletion_size} must be between 0 and forget_set_size={manip.size} (only manipulated samples can be found)")
     idx = manip.idx.cpu().numpy()
     found = idx[np.random.default_rng([seed, 2]).permutation(len(idx))[:deletion_size]]
-    return Split(data, manip, _mask(data, found))
+    return Split(data, manip, _mask(data, found), cache)
 
 # %% ../nbs/02_manipulations.ipynb #0bff024b
 def manipulated_batch(data:Data, # the dataset
@@ -146,8 +152,6 @@ def manipulated_batch(data:Data, # the dataset
                       gen:torch.Generator|None=None): # generator for the augmentation
     "Images and labels of training samples `idx` as the manipulated model saw them."
     x = batch_images(data, data.x_train[idx], augment, gen)
-    if manip.patch_size:  # a masked write: no host-device sync to ask whether the batch has triggered images
-        region = torch.zeros(x.shape[-2:], dtype=torch.bool, device=x.device)
-        region[-manip.patch_size:, -manip.patch_size:] = True
-        x = torch.where(manip.trigger_mask[idx][:, None, None, None] & region, manip.trigger_value, x)
+    if manip.trigger is not None:  # a masked choice: no host-device sync to ask whether the batch has triggered images
+        x = torch.where(manip.trigger_mask[idx][:, None, None, None], manip.trigger(x), x)
     return x, manip.y[idx]

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_methods.ipynb #1dcc3664
 from __future__ import annotations
-import copy, hashlib
+import copy, hashlib, itertools
 import numpy as np
 from dataclasses import dataclass, field
 from typing import Callable
@@ -17,31 +17,53 @@ from .models import *
 from .training import *
 
 # %% auto #0
-__all__ = ['METHODS', 'IMPORTANCE_KINDS', 'POTION_STEP', 'POTION_TRIES', 'Method', 'register_method', 'get_method', 'retrain_on',
-           'naive', 'exact_unlearning', 'catastrophic_forgetting', 'distill_kl', 'scrub_loss', 'scrub',
-           'bad_teacher_loss', 'bad_teaching', 'importances', 'dampen_', 'remembered_importances', 'full_importances',
-           'ssd', 'lfssd', 'manipulated_label_acc', 'potion_select_wt', 'potion', 'paired_batches', 'neggrad_plus_loss',
-           'neggrad_plus', 'random_label_loss', 'random_labels', 'saliency_mask', 'salun']
+__all__ = ['METHODS', 'LAST_K', 'SCRUB_ALPHAS', 'SCRUB_OPTIONS', 'IMPORTANCE_KINDS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'SSD_OPTIONS',
+           'SSD_SWEEP', 'SSD_SWEPT', 'POTION_STEP', 'POTION_TRIES', 'P_CUT', 'NG_ALPHA', 'SALUN_RATIO', 'Method',
+           'register_method', 'get_method', 'retrain_on', 'naive', 'exact_unlearning', 'catastrophic_forgetting',
+           'distill_kl', 'scrub_loss', 'scrub', 'bad_teacher_loss', 'bad_teaching', 'importances', 'dampen_',
+           'remembered_importances', 'full_importances', 'ssd', 'lfssd', 'manipulated_label_acc', 'potion_select_wt',
+           'potion', 'paired_batches', 'neggrad_plus_loss', 'neggrad_plus', 'random_label_loss', 'random_labels',
+           'saliency_mask', 'salun']
 
 # %% ../nbs/06_methods.ipynb #dc5bf4f0
 @dataclass
 class Method:
-    "An unlearning method: its function and its preferred option defaults."
+    "An unlearning method: its function, its options, and its preferred defaults of the shared options."
     fn: Callable            # unlearn(model, split, cfg) -> model
-    defaults: dict = field(default_factory=dict) # Config values used where the user left them unset
+    options: tuple = ()     # the `Option`s it reads from cfg
+    defaults: dict = field(default_factory=dict) # values of core options it prefers where the user left them unset
+    sweep: list|None = None # its canonical settings (None: every combination of its options' declared sweeps)
+    swept: tuple|None = None # what the report checks for a choice at the edge of the sweep (None: the swept options)
+    color: str|None = None  # its colour in the report's figures (None: one by its place in the registry)
+
+    def settings(self):
+        "The canonical settings to try, as dicts of options."
+        if self.sweep is not None: return [dict(s) for s in self.sweep]
+        axes = [[(o.name, v) for v in o.sweep] for o in self.options if o.sweep]
+        return [dict(c) for c in itertools.product(*axes)] if axes else [{}]
 
 METHODS: dict[str, Method] = {}
 
 def register_method(name:str, # registry name, as on the command line
-                    **defaults): # preferred Config defaults, e.g. unlearn_lr=0.0025
-    "Decorator: register an unlearning function under `name`."
-    def deco(f): METHODS[name] = Method(f, defaults); return f
+                    options=(), # the `Option`s the method reads
+                    sweep:list|None=None, # canonical settings, where its options are swept jointly
+                    swept:tuple|None=None, # quantities the report checks for choices at the sweep's edge
+                    color:str|None=None, # its colour in figures
+                    **defaults): # preferred core defaults, e.g. unlearn_lr=0.0025
+    "Decorator: register an unlearning function under `name`, with its options."
+    def deco(f):
+        declare_options('method', name, options)
+        METHODS[name] = Method(f, tuple(options), defaults, sweep, swept, color)
+        return f
     return deco
 
 def get_method(name:str): # method name (case-insensitive; 'Scrub' works)
     "The registered name and `Method` for `name`."
     key = lookup(METHODS, name, 'unlearning method (unlearn_method)', METHOD_ALIASES)
     return key, METHODS[key]
+
+LAST_K = Option('k', int, -1, 'train only the last k layers (EU re-initialises them first); -1: the whole model',
+                Range(lambda v: isinstance(v, int) and (v == -1 or v >= 1), 'an integer, 1 or more, or -1 (all layers)'))
 
 def retrain_on(model, # the model to train in place
                split:Split, # data and manipulation
@@ -61,7 +83,7 @@ def naive(model, # the manipulated model (left unchanged)
     return model
 
 # %% ../nbs/06_methods.ipynb #df967714
-@register_method('EU')
+@register_method('EU', [LAST_K], color='tab:blue')
 def exact_unlearning(model, # the manipulated model (left unchanged)
                      split:Split, # data, manipulation and the found samples S_f
                      cfg): # the resolved `Config`
@@ -69,7 +91,7 @@ def exact_unlearning(model, # the manipulated model (left unchanged)
     return retrain_on(reinit_(copy.deepcopy(model), cfg.k), split, split.retain, cfg, desc='EU')
 
 # %% ../nbs/06_methods.ipynb #9de0c511
-@register_method('CF')
+@register_method('CF', [LAST_K], color='tab:orange')
 def catastrophic_forgetting(model, # the manipulated model (left unchanged)
                             split:Split, # data, manipulation and the found samples S_f
                             cfg): # the resolved `Config`
@@ -92,7 +114,15 @@ def scrub_loss(student_logits, # the student's logits
     kl = distill_kl(student_logits, teacher_logits, cfg.kd_T)
     return -kl if maximize else F.cross_entropy(student_logits, y) + cfg.alpha * kl
 
-@register_method('SCRUB', unlearn_lr=0.0025)
+SCRUB_ALPHAS = (0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)  # the upstream scripts' sweep
+SCRUB_OPTIONS = (Option('kd_T', float, 4.0, 'SCRUB: distillation temperature', POSITIVE),
+                 Option('alpha', float, 0.001, 'SCRUB: weight of the KL to the original model on retained data',
+                        NON_NEGATIVE, sweep=SCRUB_ALPHAS),
+                 Option('msteps', int, 400, 'SCRUB: steps during which passes over S_f (max steps) are interleaved',
+                        integers(0)),
+                 LAST_K)
+
+@register_method('SCRUB', SCRUB_OPTIONS, color='tab:purple', unlearn_lr=0.0025)
 def scrub(model, # the manipulated model (left unchanged)
           split:Split, # data, manipulation and the found samples S_f
           cfg): # the resolved `Config`
@@ -124,7 +154,7 @@ def bad_teacher_loss(student_logits, # the student's logits
     target = f * F.softmax(bad_logits, 1) + (1 - f) * F.softmax(good_logits, 1)
     return F.kl_div(F.log_softmax(student_logits, 1), target, reduction='sum') / target.numel()  # upstream's 'mean'
 
-@register_method('BadT')
+@register_method('BadT', [LAST_K], color='tab:brown')
 def bad_teaching(model, # the manipulated model (left unchanged)
                  split:Split, # data, manipulation and the found samples S_f
                  cfg): # the resolved `Config`
@@ -177,36 +207,44 @@ def dampen_(params, # parameters to dampen in place
             sel = f > select_wt * o
             p[sel] *= (dampening * o[sel] / f[sel]).clamp(max=1)
 
-_IMPORTANCES = {}  # (model fingerprint, data, manipulation, samples, batch size, seed, kind) -> importances, for this process
-
 def remembered_importances(model, # the model (evaluation mode)
                            data:Data, # the dataset
                            manip:Manipulation, # labels and triggers of the training set
                            idx:torch.Tensor, # training-set indices to average over
                            batch_size:int, # samples per batch
                            seed:int=0, # seeds the batches' shuffle
-                           kind:str='ce'): # the importance (see IMPORTANCE_KINDS)
-    "`importances`, remembered per process: a sweep over SSD's or Potion's options on one model and S_f computes them once."
+                           kind:str='ce', # the importance (see IMPORTANCE_KINDS)
+                           cache:Cache|None=None): # remembers them (None: computed afresh)
+    "`importances`, remembered in `cache`: a sweep over SSD's or Potion's options on one model and S_f computes them once."
     with torch.no_grad():
         weights = torch.cat([p.detach().flatten().double() for p in model.state_dict().values() if p.is_floating_point()])
     key = (weights.numel(), weights.sum().item(), weights.abs().sum().item(), (weights ** 2).sum().item(),
-           id(data.x_train), manip.kind, manip.y.sum().item(), int(manip.trigger_mask.sum()),
+           data.spec.name, data.n_train, manip.kind, manip.y.sum().item(), int(manip.trigger_mask.sum()),
            hashlib.sha256(idx.cpu().numpy().tobytes()).hexdigest(), batch_size, seed, kind)
-    if key not in _IMPORTANCES:
-        if len(_IMPORTANCES) >= 16: _IMPORTANCES.clear()  # a few models and sets at a time: bounded memory
-        _IMPORTANCES[key] = importances(model, data, manip, idx, batch_size, seed, kind)
-    return _IMPORTANCES[key]
+    return remember(cache, 'importances', key, lambda: importances(model, data, manip, idx, batch_size, seed, kind))
 
 def full_importances(model, # the model (evaluation mode)
                      data:Data, # the dataset
                      manip:Manipulation, # labels and triggers of the training set
                      batch_size:int, # samples per batch
                      seed:int=0, # seeds the batches' shuffle
-                     kind:str='ce'): # the importance (see IMPORTANCE_KINDS)
-    "`importances` over the whole training set, remembered: they do not depend on S_f or on SSD's options."
-    return remembered_importances(model, data, manip, torch.arange(data.n_train, device=data.device), batch_size, seed, kind)
+                     kind:str='ce', # the importance (see IMPORTANCE_KINDS)
+                     cache:Cache|None=None): # remembers them
+    "`importances` over the whole training set: they depend neither on S_f nor on SSD's options."
+    everything = torch.arange(data.n_train, device=data.device)
+    return remembered_importances(model, data, manip, everything, batch_size, seed, kind, cache)
 
-@register_method('SSD')
+SSD_SELECT_WTS = (0.1, 1, 10, 50, 100, 500, 1000, 1e4, 1e5, 1e6)
+SSD_PAIRS = [(a, a * r) for a in SSD_SELECT_WTS for r in (0.1, 0.5, 1, 5, 10)] # upstream: lambda = alpha x {0.1, 0.5, 1, 5, 10}
+SSD_OPTIONS = (Option('SSDdampening', float, 1.0, 'SSD lambda: dampening constant; lower forgets more', NON_NEGATIVE,
+                      label='lambda'),
+               Option('SSDselectwt', float, 10.0, 'SSD alpha: selection weight; lower forgets more', NON_NEGATIVE,
+                      label='alpha'),
+               LAST_K)
+SSD_SWEEP = [dict(SSDselectwt=a, SSDdampening=l) for a, l in SSD_PAIRS]
+SSD_SWEPT = ('SSDselectwt', 'lambda_over_alpha')  # the report checks alpha, and lambda relative to it
+
+@register_method('SSD', SSD_OPTIONS, sweep=SSD_SWEEP, swept=SSD_SWEPT, color='tab:red')
 def ssd(model, # the manipulated model (left unchanged)
         split:Split, # data, manipulation and the found samples S_f
         cfg, # the resolved `Config`
@@ -215,15 +253,16 @@ def ssd(model, # the manipulated model (left unchanged)
     model = copy.deepcopy(model)
     if not split.forget.any(): return model
     data, manip = split.data, split.manip
-    full = full_importances(model, data, manip, cfg.batch_size, cfg.seed, kind)
-    forget = remembered_importances(model, data, manip, split.forget.nonzero().flatten(), cfg.batch_size, cfg.seed, kind)
+    full = full_importances(model, data, manip, cfg.batch_size, cfg.seed, kind, split.cache)
+    found = split.forget.nonzero().flatten()
+    forget = remembered_importances(model, data, manip, found, cfg.batch_size, cfg.seed, kind, split.cache)
     cut = first_trained_block(model, cfg.k)
     n_front = sum(1 for _ in model[:cut].parameters())
     dampen_(list(model.parameters())[n_front:], full[n_front:], forget[n_front:], cfg.SSDselectwt, cfg.SSDdampening)
     return model
 
 # %% ../nbs/06_methods.ipynb #bea2bad1
-@register_method('LFSSD')
+@register_method('LFSSD', SSD_OPTIONS, sweep=SSD_SWEEP, swept=SSD_SWEPT, color='tab:pink')
 def lfssd(model, # the manipulated model (left unchanged)
           split:Split, # data, manipulation and the found samples S_f
           cfg): # the resolved `Config` (SSDselectwt, SSDdampening)
@@ -249,15 +288,18 @@ def potion_select_wt(ratios:np.ndarray, # finite forget / retained importance ra
     "Potion's selection weight for `s`: the (100 - ln(1 + 100 s)) percentile of the ratios."
     return float(np.percentile(ratios, float(np.clip(100 - np.log1p(100 * s), 0, 100))))
 
-@register_method('Potion')
+P_CUT = Option('p_cut', float, 0.0, "Potion: stop once accuracy on S_f (manipulated labels) is at most p_cut x the "
+               "original's", FRACTION, sweep=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 0.75))  # the authors' sweep
+
+@register_method('Potion', [P_CUT, LAST_K], color='tab:green')
 def potion(model, # the manipulated model (left unchanged)
            split:Split, # data, manipulation and the found samples S_f
            cfg): # the resolved `Config` (p_cut, batch_size, k)
     "Potion: label-free SSD whose selection weight is searched until the found samples lose their manipulated labels."
     if not split.forget.any(): return copy.deepcopy(model)
     data, manip = split.data, split.manip
-    full = remembered_importances(model, data, manip, split.retain.nonzero().flatten(), cfg.batch_size, cfg.seed, 'l2')
-    forget = remembered_importances(model, data, manip, split.forget.nonzero().flatten(), cfg.batch_size, cfg.seed, 'l2')
+    full, forget = [remembered_importances(model, data, manip, mask.nonzero().flatten(), cfg.batch_size, cfg.seed, 'l2',
+                                           split.cache) for mask in (split.retain, split.forget)]
     n_front = sum(1 for _ in model[:first_trained_block(model, cfg.k)].parameters())
     full, forget = full[n_front:], forget[n_front:]
     with np.errstate(divide='ignore', invalid='ignore'):
@@ -287,7 +329,10 @@ def neggrad_plus_loss(logits, # outputs for a paired batch
     "alpha x cross-entropy on the retained samples minus (1 - alpha) x cross-entropy on the found ones."
     return alpha * F.cross_entropy(logits[~forget], y[~forget]) - (1 - alpha) * F.cross_entropy(logits[forget], y[forget])
 
-@register_method('NegGrad+', unlearn_lr=0.01)
+NG_ALPHA = Option('NGalpha', float, 0.95, "NegGrad+: weight of the retained data's loss; 1 - NGalpha ascends the loss "
+                  'on S_f', FRACTION, sweep=(0.9, 0.95, 0.99, 0.999))  # around the SCRUB authors' 0.95 and 0.9999
+
+@register_method('NegGrad+', [NG_ALPHA, LAST_K], color='tab:olive', unlearn_lr=0.01)
 def neggrad_plus(model, # the manipulated model (left unchanged)
                  split:Split, # data, manipulation and the found samples S_f
                  cfg): # the resolved `Config` (NGalpha and the unlearning options)
@@ -307,7 +352,7 @@ def random_label_loss(logits, # outputs
     noise = torch.randint(0, logits.shape[1], y.shape, generator=gen, device=y.device)
     return F.cross_entropy(logits, torch.where(forget, noise, y))
 
-@register_method('RL', unlearn_lr=0.01)
+@register_method('RL', [LAST_K], color='tab:cyan', unlearn_lr=0.01)
 def random_labels(model, # the manipulated model (left unchanged)
                   split:Split, # data, manipulation and the found samples S_f
                   cfg, # the resolved `Config`
@@ -338,7 +383,11 @@ def saliency_mask(model, # the model (its gradients are cleared afterwards)
     threshold = flat.kthvalue(len(flat) - keep + 1).values
     return [g.abs() >= threshold for g in grads]
 
-@register_method('SalUn', unlearn_lr=0.013)
+SALUN_RATIO = Option('SalUnratio', float, 0.5, 'SalUn: fraction of the weights (largest forget-loss gradients) that '
+                     'are trained', Range(lambda v: POSITIVE.ok(v) and v <= 1, 'a number greater than 0 and at most '
+                     '1'), sweep=(0.1, 0.3, 0.5, 0.7, 0.9))  # the authors save masks at ratios 0.1 ... 1.0
+
+@register_method('SalUn', [SALUN_RATIO, LAST_K], color='tab:gray', unlearn_lr=0.013)
 def salun(model, # the manipulated model (left unchanged)
           split:Split, # data, manipulation and the found samples S_f
           cfg): # the resolved `Config` (SalUnratio and the unlearning options)

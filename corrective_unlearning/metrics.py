@@ -4,6 +4,7 @@
 
 # %% ../nbs/05_metrics.ipynb #b943f59f
 from __future__ import annotations
+from typing import Callable
 import numpy as np
 import torch
 from .core import *
@@ -22,22 +23,25 @@ __all__ = ['VAL_METRICS', 'predict_logits', 'predict', 'accuracy', 'entropy_of',
 def predict_logits(model:torch.nn.Module, # the model, on data.device
                    data:Data, # the dataset (for normalisation)
                    x:torch.Tensor, # uint8 images
-                   trigger:tuple|None=None, # (patch_size, value) to stamp, or None
-                   batch_size:int=256): # images per forward pass
+                   trigger:Callable|None=None, # the manipulation's trigger, stamped first (None: images as they are)
+                   batch_size:int=256, # images per forward pass
+                   where:torch.Tensor|None=None): # bool per image: stamp the trigger on these only (None: on all)
     "The model's float32 outputs for `x`, in input order."
     model.eval()
     fmt, out = memory_format(model, data.device), []
     model.to(memory_format=fmt)  # as training leaves it (a model loaded from a checkpoint is contiguous)
-    for xb in x.split(batch_size):
+    stamp = torch.ones(len(x), dtype=torch.bool, device=data.device) if where is None else where
+    for xb, sb in zip(x.split(batch_size), stamp.split(batch_size)):
         xb = batch_images(data, xb).contiguous(memory_format=fmt)  # the model's layout: a mismatch costs a conversion per layer
-        if trigger: xb = apply_trigger(xb, *trigger)
+        if trigger is not None and where is None: xb = trigger(xb)
+        elif trigger is not None: xb = torch.where(sb[:, None, None, None], trigger(xb), xb).contiguous(memory_format=fmt)
         with autocast(data.device): out.append(model(xb).float())
     return torch.cat(out) if out else torch.zeros(0, 0, device=data.device)
 
 def predict(model:torch.nn.Module, # the model, on data.device
             data:Data, # the dataset (for normalisation)
             x:torch.Tensor, # uint8 images
-            trigger:tuple|None=None, # (patch_size, value) to stamp, or None
+            trigger:Callable|None=None, # the manipulation's trigger, stamped first (None: images as they are)
             batch_size:int=256): # images per forward pass
     "Predicted classes of `x`, in input order."
     logits = predict_logits(model, data, x, trigger, batch_size)
@@ -94,27 +98,26 @@ def mia_forget(model:torch.nn.Module, # the model, on data.device
     if draw is None: return None
     members, unseen = draw
     x_unseen = batch_images(data, data.x_test[unseen])
-    if m.kind == 'poisoning': x_unseen = apply_trigger(x_unseen, m.patch_size, m.trigger_value)  # presented as S_f is
+    if m.trigger is not None: x_unseen = m.trigger(x_unseen)  # presented as S_f is
     return mia_attack(prediction_entropy(model, manipulated_batch(data, m, members, augment=False)[0]),
                       prediction_entropy(model, x_unseen), seed)
 
 # %% ../nbs/05_metrics.ipynb #03e7f2e5
-def heldout_metrics(m:Manipulation, # what was manipulated
+def heldout_metrics(m:Manipulation, # what was manipulated, and how it is evaluated
                     y:torch.Tensor, # labels of held-out images (test or validation)
                     pred:torch.Tensor, # the model's predictions on them
-                    pred_triggered:torch.Tensor|None=None): # and on them with the trigger (poisoning)
-    "Clean, corrected, retain and attack-success accuracy on held-out images, as the manipulation defines them."
+                    pred_triggered:torch.Tensor|None=None): # and on them with the trigger (when there is one)
+    "Clean, corrected, retain and attack-success accuracy on held-out images, as the manipulation declares them."
     r = dict(clean_test_acc=accuracy(pred, y))
-    if m.kind == 'poisoning':
-        nt, pt = y != m.target, pred_triggered
-        r.update(corrected_acc=accuracy(pt, y), corrected_acc_nontarget=accuracy(pt[nt], y[nt]),
-                 retain_acc=r['clean_test_acc'], attack_success_rate=accuracy(pt[nt], torch.full_like(pt[nt], m.target)))
-    elif m.kind == 'interclasslabelswap':
-        pair = torch.isin(y, torch.tensor(m.pair, device=y.device))
-        r.update(corrected_acc=accuracy(pred[pair], y[pair]), corrected_acc_nontarget=None,
-                 retain_acc=accuracy(pred[~pair], y[~pair]), attack_success_rate=None)
-    else: r.update(corrected_acc=r['clean_test_acc'], corrected_acc_nontarget=None, retain_acc=r['clean_test_acc'], attack_success_rate=None)
-    return r
+    every = m.corrected_classes is None
+    scored = torch.ones_like(y, dtype=torch.bool) if every else torch.isin(y, torch.tensor(m.corrected_classes, device=y.device))
+    shown = pred if pred_triggered is None else pred_triggered  # correction is measured on images as the trigger shows them
+    r.update(corrected_acc=accuracy(shown[scored], y[scored]),
+             retain_acc=r['clean_test_acc'] if every else accuracy(pred[~scored], y[~scored]))
+    if m.target is None or pred_triggered is None: return r | dict(corrected_acc_nontarget=None, attack_success_rate=None)
+    nt = scored & (y != m.target)
+    return r | dict(corrected_acc_nontarget=accuracy(shown[nt], y[nt]),
+                    attack_success_rate=accuracy(shown[nt], torch.full_like(shown[nt], m.target)))
 
 VAL_METRICS = dict(clean_test_acc='val_clean_acc', corrected_acc='val_corrected_acc', retain_acc='val_retain_acc',
                    attack_success_rate='val_attack_success_rate')  # held-out metric -> its name on the validation set
@@ -122,12 +125,12 @@ VAL_METRICS = dict(clean_test_acc='val_clean_acc', corrected_acc='val_corrected_
 def model_outputs(model:torch.nn.Module, # the model to evaluate, on data.device
                   data:Data, # the dataset
                   m:Manipulation): # what was manipulated
-    "The model's outputs on everything the metrics read: test and validation images (also triggered, for poisoning) and S_m as trained."
-    trig = (m.patch_size, m.trigger_value) if m.kind == 'poisoning' else None
-    out = lambda x, trigger=None: predict_logits(model, data, x, trigger)
+    "The model's outputs on what the metrics read: test and validation images (also triggered) and S_m as trained."
+    trig, sm, has_val = m.trigger, m.idx, len(data.y_val) > 0
+    out = lambda x, trigger=None, where=None: predict_logits(model, data, x, trigger, where=where)
     return dict(test=out(data.x_test), test_triggered=out(data.x_test, trig) if trig else None,
-                manipulated=out(data.x_train[m.mask.nonzero().flatten()], trig),  # one pass serves manip_acc, deletion_acc and the attack
-                val=out(data.x_val) if len(data.y_val) else None, val_triggered=out(data.x_val, trig) if trig and len(data.y_val) else None)
+                manipulated=out(data.x_train[sm], trig, m.trigger_mask[sm]),  # serves manip_acc, deletion_acc and the attack
+                val=out(data.x_val) if has_val else None, val_triggered=out(data.x_val, trig) if trig and has_val else None)
 
 def metrics_from_outputs(out:dict, # what model_outputs returned
                          split:Split): # data, manipulation and S_f
@@ -145,7 +148,7 @@ def metrics_from_outputs(out:dict, # what model_outputs returned
         position = torch.empty(data.n_train, dtype=torch.long, device=sm.device); position[sm] = torch.arange(len(sm), device=sm.device)
         members, unseen = draw
         r['mia_forget'] = mia_attack(entropy_of(out['manipulated'][position[members]]),
-                                     entropy_of(out['test_triggered' if m.kind == 'poisoning' else 'test'][unseen]))
+                                     entropy_of(out['test' if m.trigger is None else 'test_triggered'][unseen]))
     if out['val'] is None: return r | {name: None for name in VAL_METRICS.values()}  # no validation set (val_size=0)
     v = heldout_metrics(m, data.y_val, pred('val'), pred('val_triggered'))
     return r | {name: v[k] for k, name in VAL_METRICS.items()}

@@ -40,9 +40,10 @@ def head(c_in:int, # input channels (features after pooling)
 
 MODELS: dict = {}
 
-def register_model(name:str): # registry name, as on the command line
+def register_model(name:str, # registry name, as on the command line
+                   options=()): # the `Option`s a run passes to the builder (as keyword arguments)
     "Decorator: register a builder `(num_classes, channels, image_size, **kw) -> nn.Sequential` of blocks."
-    def deco(f): MODELS[name] = f; return f
+    def deco(f): declare_options('model', name, options); MODELS[name] = f; return f
     return deco
 
 # %% ../nbs/03_models.ipynb #84473620
@@ -98,11 +99,9 @@ def make_model(name:str, # registered model name
                num_classes:int, # the dataset's number of classes
                channels:int, # the dataset's image channels
                image_size:int, # the dataset's image side
-               weights:str='auto', # initial weights, for builders that accept them
-               **kwargs): # builder options (e.g. width)
+               **kwargs): # builder options (its declared options, e.g. vitb16's weights; or width)
     "Build model `name` for the given shape."
     build = MODELS[lookup(MODELS, name, 'model')]
-    if 'weights' in inspect.signature(build).parameters: kwargs['weights'] = weights
     model = build(num_classes, channels, image_size, **kwargs)
     return model.to(memory_format=memory_format(model))
 

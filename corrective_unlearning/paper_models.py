@@ -13,9 +13,10 @@ from .core import *
 from .models import *
 
 # %% auto #0
-__all__ = ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'VIT_B16_FILE', 'smallcnn28', 'BasicBlock', 'scaled',
-           'cifar_resnet', 'cifar_resnet_builder', 'WideBasic', 'resnetwide28x10', 'PatchEmbedding', 'ClassToken',
-           'vitb16', 'vit_weights_file', 'resize_pos_embedding', 'from_torchvision_vit', 'load_vit_weights']
+__all__ = ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'VIT_B16_FILE', 'WEIGHTS', 'smallcnn28', 'BasicBlock',
+           'scaled', 'cifar_resnet', 'cifar_resnet_builder', 'WideBasic', 'resnetwide28x10', 'PatchEmbedding',
+           'ClassToken', 'vitb16', 'vit_weights_file', 'resize_pos_embedding', 'from_torchvision_vit',
+           'load_vit_weights']
 
 # %% ../nbs/03a_paper_models.ipynb #a7328a1d
 @register_model('smallcnn28')
@@ -131,7 +132,9 @@ class ClassToken(nn.Module):
 # %% ../nbs/03a_paper_models.ipynb #75ab4ef8
 VIT_B16_FILE = 'vit_b_16-c867db91.pth'  # torchvision's ImageNet weights (IMAGENET1K_V1)
 
-@register_model('vitb16')
+WEIGHTS = Option('weights', str, 'auto', "vitb16: initial weights: auto (torchvision's ImageNet weights), a file, or none")
+
+@register_model('vitb16', [WEIGHTS])
 def vitb16(num_classes:int, # number of classes
            channels:int=3, # input channels
            image_size:int=224, # input side

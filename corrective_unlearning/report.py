@@ -9,19 +9,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import *
-from .grid import get_grid, grid_dir, plan
+from .experiment import LOCATION_KEYS, migrate_row
+from .grid import get_grid, grid_dir, plan, read_results
+from .methods import METHODS
 
 # %% auto #0
-__all__ = ['HYPERPARAMETERS', 'PROBLEM', 'SELECTIONS', 'CELL', 'COLORS', 'SELECTED_BY', 'SWEPT', 'SPACE_ENDS', 'result_row',
-           'collect', 'diverged', 'selection_score', 'setting_scores', 'select_settings', 'mean_ci', 'plot_problem',
-           'plot_tradeoff', 'edge_choices', 'problems', 'write_report', 'summary_table', 'gap_closed']
+__all__ = ['PROBLEM', 'SELECTIONS', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'result_row', 'collect', 'diverged',
+           'selection_score', 'setting_columns', 'setting_scores', 'select_settings', 'method_color', 'mean_ci',
+           'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'problems', 'write_report', 'summary_table',
+           'gap_closed']
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def result_row(result:dict, # a parsed result.json
                runner:dict|None=None): # its parsed runner.json, if any
     "One flat table row for a run."
     c, made_by = result['config'], result.get('versions', {})
-    row = dict(run_id=result['run_id']) | c | dict(deletion_fraction=c['deletion_size'] / c['forget_set_size'])
+    row = dict(run_id=result['run_id'], schema_version=result.get('schema_version', 1)) | c
+    row = migrate_row(row) | dict(deletion_fraction=c['deletion_size'] / c['forget_set_size'])
     row |= {k: result.get(k, default) for k, default in (('diverged', False), ('diverged_in', None), ('diverged_step', None))}
     row |= result['metrics'] or {}
     for ref, metrics in (result['reference'] or {}).items(): row |= {f'{ref}_{k}': v for k, v in metrics.items()}
@@ -49,11 +53,10 @@ def collect(name:str, # grid name or JSON spec path
     fresh = pd.DataFrame(rows)
     published = {r.run_id for r in runs if r.status == 'published'}
     if not published: return fresh
-    old = pd.read_csv(grid_dir(spec, root) / 'results.csv', keep_default_na=True)
+    old = read_results(grid_dir(spec, root) / 'results.csv')
     return pd.concat([fresh, old[old.run_id.isin(published)]], ignore_index=True)
 
 # %% ../nbs/09_report.ipynb #b25485cb
-HYPERPARAMETERS = ['k', 'alpha', 'msteps', 'kd_T', 'SSDdampening', 'SSDselectwt', 'NGalpha', 'SalUnratio', 'p_cut', 'unlearn_iters', 'unlearn_lr']
 PROBLEM = ['dataset', 'model', 'dataset_method', 'forget_set_size']
 SELECTIONS = dict(val=('val_corrected_acc', 'val_retain_acc'), test=('corrected_acc', 'retain_acc'))  # what each choice reads
 
@@ -72,12 +75,17 @@ def selection_score(df:pd.DataFrame, # collect()'s table
     return (df[corrected] + df[retain]) / 2
 
 CELL = PROBLEM + ['unlearn_method', 'deletion_fraction']  # where one setting is chosen
+NOT_SETTINGS = ('seed', 'deletion_size', *LOCATION_KEYS)  # averaged over; follows the fraction; where, not what
+
+def setting_columns(df:pd.DataFrame): # collect()'s table
+    "The columns that name a setting: the cell's and every option's (those whose value varies are what tell settings apart)."
+    return CELL + [c for c in [*CORE_OPTIONS, *OPTIONS] if c in df and c not in CELL and c not in NOT_SETTINGS]
 
 def setting_scores(df:pd.DataFrame, # collect()'s table
                    select:str='val'): # val or test
     "Every setting of every method and fraction with its mean selection score over seeds, and the columns that name a setting."
     df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
-    setting = CELL + [h for h in HYPERPARAMETERS if h in df]  # tables written before an option existed lack its column
+    setting = setting_columns(df)
     return df.assign(score=selection_score(df, select)).groupby(setting, dropna=False).score.mean().dropna().reset_index(), setting
 
 def select_settings(df:pd.DataFrame, # collect()'s table
@@ -88,8 +96,12 @@ def select_settings(df:pd.DataFrame, # collect()'s table
     return df[~diverged(df)].merge(best, on=setting)
 
 # %% ../nbs/09_report.ipynb #6dc988aa
-COLORS = dict(EU='tab:blue', CF='tab:orange', SCRUB='tab:purple', BadT='tab:brown', SSD='tab:red', LFSSD='tab:pink',
-              Potion='tab:green', **{'NegGrad+': 'tab:olive'}, RL='tab:cyan', SalUn='tab:gray')
+def method_color(name:str): # a method's name
+    "The method's colour in every figure: the one it registered, else one of tab20's by its place in the registry."
+    import matplotlib
+    m = METHODS.get(name)
+    if m is not None and m.color: return m.color
+    return matplotlib.colormaps['tab20'](list(METHODS).index(name) % 20 if name in METHODS else 19)
 
 def mean_ci(x, # values (NaN ignored), e.g. one metric over seeds
             level:float=0.95): # confidence level
@@ -118,8 +130,8 @@ def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, m
     for ax, metric, title in zip(axes, ('corrected_acc', 'retain_acc'), ('corrected accuracy', 'retain accuracy')):
         for method, g in sel.groupby('unlearn_method'):
             s = pd.DataFrame({f: mean_ci(v) for f, v in g.groupby('deletion_fraction')[metric]}, index=['mean', 'ci']).T
-            ax.plot(s.index, 100 * s['mean'], marker='o', ms=3, label=method, color=COLORS.get(method))
-            ax.fill_between(s.index, 100 * (s['mean'] - s['ci']), 100 * (s['mean'] + s['ci']), alpha=0.15, color=COLORS.get(method))
+            ax.plot(s.index, 100 * s['mean'], marker='o', ms=3, label=method, color=method_color(method))
+            ax.fill_between(s.index, 100 * (s['mean'] - s['ci']), 100 * (s['mean'] + s['ci']), alpha=0.15, color=method_color(method))
         for ref, style in (('manipulated', dict(color='gray', ls='--')), ('clean', dict(color='green', ls=':'))):
             ax.axhline(100 * df[f'{ref}_{metric}'].mean(), label=f'{ref} model', **style)
         ax.set(title=title, xlabel='fraction of S_m found', ylabel='%', ylim=(-2, 102))
@@ -136,10 +148,10 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     import matplotlib; matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
     ok = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
-    setting = PROBLEM + ['unlearn_method', 'deletion_fraction'] + [h for h in HYPERPARAMETERS if h in df]
+    setting = setting_columns(ok)
     means = ok.groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
     chosen = select_settings(df, select).groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
-    methods = [m for m in COLORS if m in set(means.unlearn_method)] + sorted(set(means.unlearn_method) - set(COLORS))
+    methods = [m for m in METHODS if m in set(means.unlearn_method)] + sorted(set(means.unlearn_method) - set(METHODS))
     cols = min(5, len(methods)); rows = -(-len(methods) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 1.2, 2.6 * rows + 1.0), sharex=True, sharey=True, squeeze=False, layout='constrained')
     for ax in axes.flat[len(methods):]: ax.set_visible(False)
@@ -159,8 +171,11 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     return fig
 
 # %% ../nbs/09_report.ipynb #7bc658a4
-SWEPT = {'SSD': ('SSDselectwt', 'lambda_over_alpha'), 'LFSSD': ('SSDselectwt', 'lambda_over_alpha'), 'SCRUB': ('alpha',),
-         'Potion': ('p_cut',), 'NegGrad+': ('NGalpha',), 'SalUn': ('SalUnratio',)}  # the options each sweep varies
+def swept(method:str): # a method's name
+    "What the method's sweep varies, as its registration declares: `swept`, else its options with a declared sweep."
+    m = METHODS.get(method)
+    if m is None: return ()
+    return m.swept if m.swept is not None else tuple(o.name for o in m.options if len(o.sweep) > 1)
 SPACE_ENDS = {'lambda_over_alpha': (0.0, 1.0)}  # lambda 0 zeroes the selected weights; lambda above alpha dampens what (lambda, lambda) does
 
 def edge_choices(df:pd.DataFrame, # collect()'s table
@@ -169,7 +184,7 @@ def edge_choices(df:pd.DataFrame, # collect()'s table
     means, rows = setting_scores(df, select)[0], []  # one pass: the choice and its ties come from the same scores
     if {'SSDdampening', 'SSDselectwt'} <= set(means): means = means.assign(lambda_over_alpha=means.SSDdampening / means.SSDselectwt)
     for key, g in means.groupby(PROBLEM + ['unlearn_method']):
-        for option in SWEPT.get(key[-1], ()):
+        for option in swept(key[-1]):
             tried = sorted(g[option].dropna().unique()) if option in g else []
             if len(tried) < 2: continue
             bottom, top = SPACE_ENDS.get(option, (-np.inf, np.inf))

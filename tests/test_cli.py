@@ -7,7 +7,7 @@ from conftest import CLI, MODULE
 def test_run_writes_result(cli, tmp_path, cmd):
     code, out, err = cli('run', f'--save_dir={tmp_path}', '--unlearn_method=EU', '--unlearn_iters=30', cmd=cmd)
     assert code == 0, err
-    assert 'EU on digits / smallcnn, poisoning' in out
+    assert 'EU (k=-1) on digits / smallcnn, poisoning' in out
     path = out.strip().splitlines()[-1].removeprefix('result: ')
     result = json.loads(open(path).read())
     assert result['config']['unlearn_method'] == 'EU' and result['config']['unlearn_iters'] == 30
@@ -22,7 +22,7 @@ def test_seed_readme_command_line_runs_on_digits(cli, tmp_path):
                          '--dataset_method=labeltargeted', '--forget_set_size=50', '--deletion_size=25',
                          '--unlearn_method=EU', '--unlearn_iters=100', '--k=-1', f'--save_dir={tmp_path}')
     assert code == 0, err
-    assert 'EU on digits / smallcnn, interclasslabelswap: 25 of 50 manipulated samples found' in out
+    assert 'EU (k=-1) on digits / smallcnn, interclasslabelswap: 25 of 50 manipulated samples found' in out
 
 def test_both_spellings_give_the_same_run(cli, tmp_path):
     runs = [cli('run', f'--save_dir={tmp_path}', f'--dataset_method={m}', f'--unlearn_method={u}', '--unlearn_iters=20',

@@ -20,32 +20,32 @@ def write_tree(root, n_train=12, n_test=6):
 
 @pytest.fixture
 def tiny(tmp_path):
-    "Two registered names for the same ImageFolder tree (decoded at 16 pixels); removed afterwards."
+    "An ImageFolder tree registered as a dataset (decoded at 16 pixels); removed afterwards."
     write_tree(tmp_path)
     load = lambda data_dir: datasets.load_image_folder('Tiny', data_dir, 2, size=16, resize=18)
     common = dict(num_classes=2, image_size=16, channels=3, mean=(0.5,) * 3, std=(0.25,) * 3, confused_pair=None,
                   resized_crop=(0.5, 1.0), flip=True,
                   defaults=dict(model='smallcnn', pretrain_iters=10, unlearn_iters=5, batch_size=5, forget_set_size=4))
-    for name in ('TinyMem', 'TinyLazy'): register_dataset(DatasetSpec(name, load, **common))
+    register_dataset(DatasetSpec('Tiny', load, **common))
     yield tmp_path
-    for name in ('TinyMem', 'TinyLazy'): DATASETS.pop(name)
+    DATASETS.pop('Tiny')
 
 def test_streamed_images_give_the_same_experiment(tiny, monkeypatch):
     "Every metric of an experiment on streamed images equals the one on the same images decoded into memory."
-    cfg = lambda name: Config(dataset=name, data_dir=str(tiny), save_dir=str(tiny / name), unlearn_method='EU', device='cpu')
-    mem = run_experiment(cfg('TinyMem'))
-    assert isinstance(load_data('TinyMem', str(tiny)).x_train, torch.Tensor)
+    cfg = lambda where: Config(dataset='Tiny', data_dir=str(tiny), save_dir=str(tiny / where), unlearn_method='EU', device='cpu')
+    mem = run_experiment(cfg('mem'))  # no cache: every run loads its data afresh
+    assert isinstance(load_data('Tiny', str(tiny)).x_train, torch.Tensor)
     monkeypatch.setattr(datasets, 'MEMORY_BUDGET', 1000)
     monkeypatch.setattr(datasets, 'EAGER_BYTES', 4000)  # a batch (5 images, 3840 bytes) is read; the 6 non-target test images stay a view
-    lazy = run_experiment(cfg('TinyLazy'))
-    assert isinstance(load_data('TinyLazy', str(tiny)).x_train, datasets.LazyImages)
+    lazy = run_experiment(cfg('lazy'))
+    assert isinstance(load_data('Tiny', str(tiny)).x_train, datasets.LazyImages)
     drop = lambda m: {k: v for k, v in m.items() if k != 'unlearn_seconds'}
     assert drop(lazy['metrics']) == drop(mem['metrics'])
     assert lazy['reference'] == mem['reference']
 
 def test_no_confused_pair_is_a_clear_error(tiny):
-    with pytest.raises(CUError, match="dataset 'TinyMem' has no confused class pair; use poisoning or randomlabelswap"):
-        run_experiment(Config(dataset='TinyMem', data_dir=str(tiny), save_dir=str(tiny / 'logs'), dataset_method='labeltargeted'))
+    with pytest.raises(CUError, match="dataset 'Tiny' has no confused class pair; use poisoning or randomlabelswap"):
+        run_experiment(Config(dataset='Tiny', data_dir=str(tiny), save_dir=str(tiny / 'logs'), dataset_method='labeltargeted'))
 
 @pytest.mark.parametrize('name, where', [('CIFAR10', 'cifar-10-batches-py'), ('CIFAR100', 'cifar-100-python'), ('PCAM', 'pcam'),
                                          ('LFWPeople', 'lfw-py/lfw_funneled'), ('CelebA', 'celeba/img_align_celeba'),

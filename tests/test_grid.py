@@ -121,16 +121,18 @@ def test_warm_kernel_runs_leave_no_threads_or_files_open(tmp_path):
     # papermill leaves one kernel client per run open on a kernel it does not own: a 1302-run grid stalled on them
     from corrective_unlearning.core import Config
     from corrective_unlearning.experiment import resolve
-    from corrective_unlearning.grid import execute_run, shutdown_warm_kernel
+    from corrective_unlearning.experiment import config_dict
+    from corrective_unlearning.grid import WarmKernel, execute_run
     cfg = resolve(Config(pretrain_iters=5, unlearn_iters=5, unlearn_method='Naive', save_dir=str(tmp_path)))
+    kernel = WarmKernel()
     def run(i):
         out = tmp_path / f'run{i}'
-        assert execute_run(str(out), asdict(cfg) | dict(out_dir=str(out), plugins=''))['status'] == 'done'
+        assert execute_run(str(out), config_dict(cfg) | dict(out_dir=str(out), plugins=''), kernel=kernel)['status'] == 'done'
         return threading.active_count(), len(os.listdir('/proc/self/fd'))
     try:
         first = run(0)
         assert [run(i) for i in range(1, 4)] == [first] * 3
-    finally: shutdown_warm_kernel()
+    finally: kernel.shutdown()
 
 def _kernel_env(threads):
     from corrective_unlearning.grid import kernel_environment
