@@ -56,7 +56,7 @@ clean:
 # Docs without Quarto: tools/docs.py runs nbdev's processing (the show_doc API docs included) and renders every
 # page into _docs/; tests/test_docs.py builds it again and opens every page in headless Chromium.
 # README.md is written from nbs/index.ipynb by tools/readme.py (tests/test_readme.py fails when it is stale).
-.PHONY: docs chromium readme fashion-data
+.PHONY: docs chromium readme fashion-data outputs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Real Fashion-MNIST files from Debian (the dataset tests use them when present); skipped where apt cannot run.
@@ -73,6 +73,12 @@ docs: install chromium
 	$(BIN)/python tools/docs.py
 
 readme: install
+	$(BIN)/python tools/readme.py
+
+# Notebooks keep their outputs for the docs; this re-executes every one in place and records the code it ran against
+# (tests/test_outputs.py fails when that no longer matches), then rewrites README.md from the home page.
+outputs: install
+	$(BIN)/python tools/outputs.py
 	$(BIN)/python tools/readme.py
 
 # JupyterLab on 127.0.0.1 with the project's kernel (registered inside .venv), no browser.

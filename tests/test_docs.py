@@ -220,3 +220,34 @@ def test_no_raw_markdown_in_code_blocks(site):
             text = re.sub(r'<[^>]+>', '', block)
             if re.search(r'\[`?[^\]\n]+`?\]\((https?://|[^)\s]+\.html)', text): raw.setdefault(page.out, []).append(text[:200])
     assert not raw, f'raw markdown links inside code blocks: {raw}'
+
+
+READER = '''() => ({
+  outputs: [...document.querySelectorAll('.cell-output pre, .cell-output-stdout pre')].map(p => p.textContent),
+  figures: [...document.querySelectorAll('.cell-output-display img')].map(i => i.complete && i.naturalWidth > 0),
+  overflowing: [...document.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1).length,
+})'''
+
+
+def test_search_outputs_and_code_boxes_in_the_browser(site):
+    "Search finds a page by its text; a printed table and a figure from saved outputs show; no code box overflows."
+    from playwright.sync_api import sync_playwright
+    with serve(site.out) as base, tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(profile, executable_path=chromium_path(), headless=True, args=FLAGS,
+                                                    viewport=dict(width=1280, height=900))
+        try:
+            page = ctx.new_page()
+            page.goto(base + 'tutorials/add_method.html', wait_until='load')
+            page.fill('#search-input', 'selective synaptic dampening')
+            hits = page.eval_on_selector_all('#search-results a', 'as => as.map(a => a.href)')
+            assert any(h.endswith('/methods.html') for h in hits), hits
+            page.fill('#search-input', 'zzqx-no-such-word')
+            assert page.text_content('#search-results') == 'no page matches'
+            facts = {}
+            for out in ('experiment.html', 'tutorials/add_method.html', 'methods.html'):
+                page.goto(base + out, wait_until='load')
+                facts[out] = page.evaluate(READER)
+        finally: ctx.close()
+    assert any('metric (%)' in t and 'corrected_acc' in t for t in facts['experiment.html']['outputs']), facts['experiment.html']
+    assert facts['tutorials/add_method.html']['figures'] and all(facts['tutorials/add_method.html']['figures'])
+    assert {out: f['overflowing'] for out, f in facts.items()} == {out: 0 for out in facts}

@@ -215,7 +215,7 @@ class Page:
 
     # -- the whole page
     def render(self, prev:'Page|None', nxt:'Page|None'):
-        body = self.body()
+        body = self.body_html = self.body()  # kept for the search index
         site = self.site
         desc = f'<p class="description">{self.inline(self.description)}</p>' if self.description else ''
         toc = ''.join(f'<li class="toc-{lvl}"><a href="#{ident}">{text}</a></li>' for lvl, ident, text in self.toc)
@@ -241,8 +241,11 @@ class Page:
 <body>
 <header class="navbar">
 <a class="navbar-brand" href="{esc(self.link('index.html'))}">{esc(site.title)}</a>
+<div class="search"><input id="search-input" type="search" placeholder="Search" aria-label="Search the docs"
+autocomplete="off" data-root="{esc(self.link('index.html')[:-len('index.html')])}"><ul id="search-results"></ul></div>
 {f'<a class="navbar-repo" href="{esc(site.cfg.git_url)}" aria-label="Source code">Source</a>' if site.cfg.get('git_url') else ''}
 </header>
+<script src="{esc(self.link('search-index.js'))}" defer></script><script src="{esc(self.link('search.js'))}" defer></script>
 <div class="page-layout">
 <nav id="quarto-sidebar" class="sidebar" aria-label="Pages">
 {site.sidebar_html(self)}
@@ -379,7 +382,18 @@ class Site:
         self.write('site.css', (HERE / 'site.css').read_text(encoding='utf-8') + '\n' +
                    self.formatter.get_style_defs('.sourceCode'))
         if 'styles.css' in self.css: self.copy(self.nbs / 'styles.css', 'styles.css')
+        self.write_search_index(seq)
         return seq
+
+    def write_search_index(self, pages:list):
+        "search-index.js (every page's title, link and text, for tools/search.js) and search.js."
+        import html, json
+        def text(p):
+            body = re.sub(r'<(script|style)\b.*?</\1>', ' ', p.body_html, flags=re.S)
+            return re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', ' ', body))).strip()[:20000]
+        index = [dict(title=p.title, url=p.out, text=text(p)) for p in pages]
+        self.write('search-index.js', 'window.SEARCH_INDEX = ' + json.dumps(index, ensure_ascii=False) + ';\n')
+        self.copy(HERE / 'search.js', 'search.js')
 
 
 def build_site(out:str|Path|None=None, # output folder (default: settings.ini doc_path)
