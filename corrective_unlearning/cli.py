@@ -12,16 +12,19 @@ __all__ = ['LEGACY_FLAGS', 'option_help', 'add_config_flags', 'config_from_args'
            'cmd_run', 'warn_unused', 'describe_run', 'cmd_grid', 'cmd_report', 'build_parser', 'main', 'plugins_in']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
-LEGACY_FLAGS = {'factor': float}  # upstream flags that no upstream script uses and nothing here reads: accepted, ignored
-
 def option_help(o:Option): # the option
     "The option's help line: what it does, its range and its default."
     rng = '' if o.range is ANY else f'; {o.range.words}'
     return f'{o.help}{rng} (default: {o.default})'.replace('%', '%%')
 
+# %% ../nbs/10_cli.ipynb #eb58600c
+# upstream flags that no upstream script uses and nothing here reads: accepted, ignored
+LEGACY_FLAGS = {'factor': float}
+
 def _add(group, o:Option):
     flags = [f'--{o.name}'] + [f'--{a}' for a in o.aliases]
-    group.add_argument(*flags, dest=o.name, type=o.type, default=argparse.SUPPRESS, metavar=o.name.upper(), help=option_help(o))
+    group.add_argument(*flags, dest=o.name, type=o.type, default=argparse.SUPPRESS, metavar=o.name.upper(),
+                       help=option_help(o))
 
 def add_config_flags(parser:argparse.ArgumentParser): # the parser to extend
     "One flag per option: the core's, then every registered component's, grouped by component; unset flags stay unset."
@@ -31,13 +34,15 @@ def add_config_flags(parser:argparse.ArgumentParser): # the parser to extend
     for (kind, name), options in COMPONENTS.items():
         new = [o for o in options if o.name not in seen]
         if not new: continue
-        group = parser.add_argument_group(f'{kind} {name}', 'also read by: ' + ', '.join(
-            n for (k, n), opts in COMPONENTS.items() if (k, n) != (kind, name) and {o.name for o in new} & {o.name for o in opts}) or None)
+        sharers = [n for (k, n), opts in COMPONENTS.items()
+                   if (k, n) != (kind, name) and {o.name for o in new} & {o.name for o in opts}]
+        group = parser.add_argument_group(f'{kind} {name}', 'also read by: ' + ', '.join(sharers) if sharers else None)
         for o in new: _add(group, o); seen.add(o.name)
     for name, typ in LEGACY_FLAGS.items():
         parser.add_argument(f'--{name}', type=typ, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
+# %% ../nbs/10_cli.ipynb #284782f3
 def config_from_args(ns:argparse.Namespace): # parsed flags
     "The `Config` built from parsed flags: core options as fields, the others as component options."
     given = {k: v for k, v in vars(ns).items() if k in CORE_OPTIONS or k in OPTIONS}
@@ -48,11 +53,13 @@ class OneLineParser(argparse.ArgumentParser):
     "An ArgumentParser whose errors are one line on stderr and exit status 2."
     def error(self, message): self.exit(2, f'{self.prog}: error: {message}\n')
 
+# %% ../nbs/10_cli.ipynb #b15ea5f2
 def fail(message:str): # the one-line error
     "Print a one-line error to stderr and exit with status 2."
     print(f'corrective-unlearning: error: {message}', file=sys.stderr)
     raise SystemExit(2)
 
+# %% ../nbs/10_cli.ipynb #0d4b7e39
 def positive_int(text:str): # the flag's value
     "An argparse type: an integer of at least 1."
     try: v = int(text)
@@ -78,11 +85,13 @@ def warn_unused(args, # parsed flags
                 given:Config, # the configuration as given
                 resolved:Config): # as resolved: only the options of the run's components
     "One warning line on stderr for the flags no component of this run reads (upstream scripts pass such flags)."
-    unused = [f'--{k}' for k in given.options if k not in resolved.options] + [f'--{k}' for k in LEGACY_FLAGS if k in args]
+    unused = ([f'--{k}' for k in given.options if k not in resolved.options]
+              + [f'--{k}' for k in LEGACY_FLAGS if k in args])
     if unused:
         print(f"corrective-unlearning: warning: {', '.join(unused)} not read by {resolved.unlearn_method} on "
               f"{resolved.dataset_method} with {resolved.model}: ignored", file=sys.stderr)
 
+# %% ../nbs/10_cli.ipynb #6f3166b6
 def describe_run(run): # a planned grid run
     "One line describing a planned run."
     from corrective_unlearning.experiment import config_dict, option_text
@@ -104,39 +113,48 @@ def cmd_grid(args): # parsed `grid` arguments
     print(summary)
     if summary.failed: raise SystemExit(1)
 
+# %% ../nbs/10_cli.ipynb #1708ea64
 def cmd_report(args): # parsed `report` arguments
     "Collect a grid's results into results.csv and its figures."
     import pandas as pd
     from corrective_unlearning.report import write_report, summary_table
     paths = write_report(args.name, args.root, args.select)
-    print(summary_table(pd.read_csv(paths[0]), args.select))  # the table just written: collecting twice would plan the grid twice
+    # the table just written: collecting twice would plan the grid twice
+    print(summary_table(pd.read_csv(paths[0]), args.select))
     print('\n'.join(f'wrote {p}' for p in paths))
 
+# %% ../nbs/10_cli.ipynb #07aa90cd
 def build_parser():
     "The `corrective-unlearning` argument parser."
-    import corrective_unlearning.experiment  # noqa: F401  (registers the built-in components: their options become flags)
+    # registers the built-in components: their options become flags
+    import corrective_unlearning.experiment  # noqa: F401
     p = OneLineParser(prog='corrective-unlearning', description='Corrective machine unlearning experiments.')
     sub = p.add_subparsers(dest='command', required=True, parser_class=OneLineParser)
     run = add_config_flags(sub.add_parser('run', help='run one experiment (upstream flags)'))
-    run.add_argument('--out_dir', '--out', default=None, help='directory for result.json (default: SAVE_DIR/EXP_NAME/<run id>)')
+    run.add_argument('--out_dir', '--out', default=None,
+                     help='directory for result.json (default: SAVE_DIR/EXP_NAME/<run id>)')
     run.add_argument('--plugins', default='', help='comma-separated Python files or modules to import first (your own '
                      'methods, datasets, ...); their options become flags')
     run.set_defaults(func=cmd_run)
     grid = sub.add_parser('grid', help='run a grid of experiments through papermill on Dask')
     grid.add_argument('name', help='a registered grid (demo, digits-full, cifar10-poisoning, ...) or a JSON spec file')
-    grid.add_argument('--workers', type=positive_int, default=None, help='local Dask worker processes, at least 1 (default: CPU cores)')
+    grid.add_argument('--workers', type=positive_int, default=None,
+                      help='local Dask worker processes, at least 1 (default: CPU cores)')
     grid.add_argument('--scheduler', default=None, help='address of an existing Dask scheduler, e.g. tcp://host:8786')
     grid.add_argument('--dry-run', action='store_true', help='list the runs and their status without running them')
     grid.add_argument('--root', default='runs', help='directory holding <grid>/ (default: runs)')
-    grid.add_argument('--fresh-kernels', action='store_true', help='start a new kernel for every run (default: one warm kernel per worker)')
+    grid.add_argument('--fresh-kernels', action='store_true',
+                      help='start a new kernel for every run (default: one warm kernel per worker)')
     grid.add_argument('--rerun-published', action='store_true',
-                      help='run again the runs of the published results.csv that have no result.json here (default: they count as done)')
+                      help='run again the runs of the published results.csv that have no result.json here '
+                           '(default: they count as done)')
     grid.set_defaults(func=cmd_grid)
     rep = sub.add_parser('report', help="write a grid's results.csv and figures")
     rep.add_argument('name', help='grid name or JSON spec file')
     rep.add_argument('--root', default='runs', help='directory holding <grid>/ (default: runs)')
     rep.add_argument('--select', choices=('val', 'test'), default='val',
-                     help='choose each method\'s setting by validation metrics (val, default) or by test metrics as the paper did (test)')
+                     help='choose each method\'s setting by validation metrics (val, default) or by test metrics '
+                          'as the paper did (test)')
     rep.set_defaults(func=cmd_report)
     return p
 

@@ -26,7 +26,7 @@ __all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'PRETRAIN_KEYS',
            'SUMMARY_METRICS', 'run_components', 'used_options', 'resolve', 'config_dict', 'run_id', 'migrate_row',
            'pretrain_config', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'build_model', 'synchronize',
            'pretrained_model', 'cpu_name', 'versions', 'reference_metrics', 'run_experiment', 'option_text',
-           'format_summary', 'divergence_message', 'cross_validated_pair']
+           'divergence_message', 'format_summary', 'cross_validated_pair']
 
 # %% ../nbs/07_experiment.ipynb #1b5c8e3a
 def run_components(cfg:Config): # a configuration with canonical names
@@ -47,12 +47,14 @@ def _canonical(cfg:Config):
     for key, default in PAPER_DEFAULTS.items():
         if getattr(cfg, key) is None: setattr(cfg, key, spec.defaults.get(key, default))
     cfg.model = lookup(MODELS, cfg.model, 'model')
-    cfg.dataset_method = lookup(MANIPULATIONS, cfg.dataset_method, 'manipulation (dataset_method)', MANIPULATION_ALIASES)
+    cfg.dataset_method = lookup(MANIPULATIONS, cfg.dataset_method, 'manipulation (dataset_method)',
+                                MANIPULATION_ALIASES)
     cfg.unlearn_method = get_method(cfg.unlearn_method)[0]
     return cfg, spec
 
 def resolve(cfg:Config): # the configuration as given
-    "A copy of `cfg` with defaults filled in, names canonicalised and values checked; `CUError` on inconsistent options."
+    ("A copy of `cfg` with defaults filled in, names canonicalised and values checked; `CUError` on inconsistent "
+     "options.")
     cfg, spec = _canonical(check_options(cfg))
     if cfg.num_classes is None: cfg.num_classes = spec.num_classes
     elif cfg.num_classes != spec.num_classes:
@@ -105,6 +107,7 @@ def pretrain_config(cfg:Config, # resolved config
     return (LEGACY_PRETRAIN_OPTIONS | {k: getattr(cfg, k) for k in PRETRAIN_KEYS} | {k: cfg.options[k] for k in shaping}
             | dict(clean=clean))
 
+# %% ../nbs/07_experiment.ipynb #23ca0d73
 def checkpoint_path(cfg:Config, # resolved config
                     clean:bool=False): # the clean reference model instead of the manipulated one
     "Where the pretrained (or clean) model for `cfg` is cached."
@@ -112,6 +115,7 @@ def checkpoint_path(cfg:Config, # resolved config
     name = f'{cfg.dataset}_{cfg.model}_{kind}_{config_hash(pretrain_config(cfg, clean))}.pt'
     return Path(cfg.save_dir) / 'pretrained' / name
 
+# %% ../nbs/07_experiment.ipynb #a72a0c1b
 def save_checkpoint(path, # destination
                     state:dict): # what to save
     "Save `state` atomically with a SHA-256 digest appended."
@@ -142,6 +146,14 @@ def synchronize(device:torch.device, # the device whose queued work to wait for
     if device.type == 'cuda': torch.cuda.synchronize(device)
     return time.perf_counter() - since
 
+# %% ../nbs/07_experiment.ipynb #4117e38e
+def _cpu_state(model): return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
+
+def _cached_state(path):
+    if not path.exists(): return None
+    with FileLock(str(path) + '.lock'): state = load_checkpoint(path)
+    return None if state is None else state['model']
+
 # %% ../nbs/07_experiment.ipynb #2f8a6d13
 def pretrained_model(cfg:Config, # resolved config
                      data:Data, # the dataset
@@ -171,13 +183,6 @@ def pretrained_model(cfg:Config, # resolved config
     if cache is not None: cache.put('pretrained', key, _cpu_state(model))
     return model, seconds, False
 
-def _cpu_state(model): return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
-
-def _cached_state(path):
-    if not path.exists(): return None
-    with FileLock(str(path) + '.lock'): state = load_checkpoint(path)
-    return None if state is None else state['model']
-
 # %% ../nbs/07_experiment.ipynb #6b1e9d27
 @functools.cache
 def cpu_name():
@@ -191,11 +196,13 @@ def versions():
     "Versions of the code and libraries behind a result, and the hardware that produced it."
     return dict(corrective_unlearning=corrective_unlearning.__version__, torch=torch.__version__, numpy=np.__version__,
                 python=platform.python_version(), platform=platform.platform(),
-                cpu=cpu_name(), cpu_isa=torch.backends.cpu.get_cpu_capability(),  # CPU results differ between ISA levels
+                # CPU results differ between ISA levels
+                cpu=cpu_name(), cpu_isa=torch.backends.cpu.get_cpu_capability(),
                 device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')
 
 # %% ../nbs/07_experiment.ipynb #5f0b8e21
-PHASES = (('pretraining', 'manipulated'), ('clean model', 'clean'), ('unlearning', 'unlearned'))  # which model each trains
+# which model each trains
+PHASES = (('pretraining', 'manipulated'), ('clean model', 'clean'), ('unlearning', 'unlearned'))
 
 def reference_metrics(cfg:Config, # resolved config
                       split:Split, # data, manipulation and S_f
@@ -204,8 +211,9 @@ def reference_metrics(cfg:Config, # resolved config
                       cache:Cache|None=None): # keeps the two models' outputs for the next run
     "Metrics of the two reference models, from their outputs (computed once per pretraining, given a cache)."
     key = (config_hash(pretrain_config(cfg)), str(split.data.device))
-    outputs = remember(cache, 'references', key, lambda: dict(manipulated=model_outputs(manipulated, split.data, split.manip),
-                                                              clean=model_outputs(clean, split.data, split.manip)))
+    outputs = remember(cache, 'references', key,
+                       lambda: dict(manipulated=model_outputs(manipulated, split.data, split.manip),
+                                    clean=model_outputs(clean, split.data, split.manip)))
     return {k: metrics_from_outputs(out, split) for k, out in outputs.items()}
 
 # %% ../nbs/07_experiment.ipynb #8d2c4f67
@@ -238,11 +246,14 @@ def run_experiment(cfg:Config, # the experiment
     manip = manipulate(data, cfg.dataset_method, cfg.forget_set_size, cfg.seed, **shaping)
     split = deletion_split(data, manip, cfg.deletion_size, cfg.seed, cache)
     first_trained_block(build_model(cfg, data), cfg.k)  # reject an invalid k before training anything
-    timings = dict(pretrain_seconds=None, pretrain_cached=False, clean_seconds=None, clean_cached=False, unlearn_seconds=None)
+    timings = dict(pretrain_seconds=None, pretrain_cached=False, clean_seconds=None, clean_cached=False,
+                   unlearn_seconds=None)
     models, diverged = _train_models(cfg, split, cache, timings)
     t = time.perf_counter()
-    metrics = evaluate(models['unlearned'], split) | dict(unlearn_seconds=timings['unlearn_seconds']) if 'unlearned' in models else None
-    reference = reference_metrics(cfg, split, models['manipulated'], models['clean'], cache) if 'clean' in models else None
+    metrics = (evaluate(models['unlearned'], split) | dict(unlearn_seconds=timings['unlearn_seconds'])
+               if 'unlearned' in models else None)
+    reference = (reference_metrics(cfg, split, models['manipulated'], models['clean'], cache)
+                 if 'clean' in models else None)
     timings |= dict(eval_seconds=synchronize(device, t), total_seconds=time.perf_counter() - start)
     result = dict(schema_version=SCHEMA_VERSION, run_id=run_id(cfg), diverged=diverged is not None,
                   diverged_step=getattr(diverged, 'step', None),
@@ -253,15 +264,26 @@ def run_experiment(cfg:Config, # the experiment
     return result
 
 # %% ../nbs/07_experiment.ipynb #78a4cc83
-SUMMARY_METRICS = ('corrected_acc', 'corrected_acc_nontarget', 'retain_acc', 'clean_test_acc', 'attack_success_rate',
-                   'manip_acc', 'deletion_acc', 'mia_forget')
-
 def option_text(config:dict, # a flat configuration (config_dict, or a result's config)
                 kind:str, # the component's kind
                 name:str): # its name
     "'name=value ...' of the options component `name` declares (by their labels), or ''."
     fmt = lambda v: f'{v:g}' if isinstance(v, float) else str(v)
-    return ' '.join(f'{o.label or o.name}={fmt(config[o.name])}' for o in component_options(kind, name) if o.name in config)
+    return ' '.join(f'{o.label or o.name}={fmt(config[o.name])}' for o in component_options(kind, name)
+                    if o.name in config)
+
+# %% ../nbs/07_experiment.ipynb #2fdda533
+def divergence_message(result:dict): # a result with diverged == True
+    "One line saying what diverged, where, and what to try."
+    step = result['diverged_step']
+    where = 'its weights became non-finite' if step is None else f'the loss became non-finite at step {step}'
+    lr = 'pretrain_lr' if result['diverged_in'] != 'unlearning' else 'unlearn_lr'
+    return (f"DIVERGED: {result['diverged_in']} stopped because {where}; no metrics are recorded for what it "
+            f"would have produced (try a lower {lr})")
+
+# %% ../nbs/07_experiment.ipynb #9a28033b
+SUMMARY_METRICS = ('corrected_acc', 'corrected_acc_nontarget', 'retain_acc', 'clean_test_acc', 'attack_success_rate',
+                   'manip_acc', 'deletion_acc', 'mia_forget')
 
 def format_summary(result:dict): # what run_experiment returned
     "A readable table of the run's metrics next to the manipulated and clean models."
@@ -282,14 +304,6 @@ def format_summary(result:dict): # what run_experiment returned
     lines.append(f"unlearning took {secs(t['unlearn_seconds'])}; pretraining {pre}; total {secs(t['total_seconds'])}")
     if result['diverged']: lines.append(divergence_message(result))
     return '\n'.join(lines)
-
-def divergence_message(result:dict): # a result with diverged == True
-    "One line saying what diverged, where, and what to try."
-    step = result['diverged_step']
-    where = 'its weights became non-finite' if step is None else f'the loss became non-finite at step {step}'
-    lr = 'pretrain_lr' if result['diverged_in'] != 'unlearning' else 'unlearn_lr'
-    return (f"DIVERGED: {result['diverged_in']} stopped because {where}; no metrics are recorded for what it would have "
-            f"produced (try a lower {lr})")
 
 # %% ../nbs/07_experiment.ipynb #83f69bfb
 def cross_validated_pair(dataset:str, # dataset name

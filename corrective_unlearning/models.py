@@ -21,6 +21,7 @@ def block(*layers:nn.Module, # the block's layers, in order
     b = nn.Sequential(*layers); b.depth = depth
     return b
 
+# %% ../nbs/03_models.ipynb #3b801d63
 def conv_bn(c_in:int, # input channels
             c_out:int, # output channels
             pool:bool=False): # max-pool by 2 after the ReLU
@@ -28,16 +29,19 @@ def conv_bn(c_in:int, # input channels
     layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
     return layers + [nn.MaxPool2d(2)] if pool else layers
 
+# %% ../nbs/03_models.ipynb #63b15be6
 class Residual(nn.Module):
     "x + f(x)."
     def __init__(self, *layers): super().__init__(); self.f = nn.Sequential(*layers)
     def forward(self, x): return x + self.f(x)
 
+# %% ../nbs/03_models.ipynb #a548a5f7
 def head(c_in:int, # input channels (features after pooling)
          num_classes:int): # output classes
     "Global max-pool and a linear classifier."
     return [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)]
 
+# %% ../nbs/03_models.ipynb #c3dd9fd3
 MODELS: dict = {}
 
 def register_model(name:str, # registry name, as on the command line
@@ -72,7 +76,9 @@ def resnet9(num_classes:int, # output classes
             image_size:int=32, # input side (at least 11)
             width:float=1.0): # channel multiplier (1.0: upstream's 64-128-256)
     "Upstream's ResNet-9 as a sequence of blocks (k in 1, 2, 4, 5, 7, 8)."
-    if image_size < 11: raise CUError(f"resnet9 needs images of at least 11 pixels a side, not {image_size}; use smallcnn for small images")
+    if image_size < 11:
+        raise CUError(f"resnet9 needs images of at least 11 pixels a side, not {image_size}; "
+                      "use smallcnn for small images")
     c = [max(1, int(round(v * width))) for v in (64, 128, 256)]
     return nn.Sequential(
         block(*conv_bn_celu(channels, c[0])), block(*conv_bn_celu(c[0], c[1], 5, 2, 2)),
@@ -84,12 +90,14 @@ def resnet9(num_classes:int, # output classes
 
 # %% ../nbs/03_models.ipynb #10447a17
 def channels_last_safe(conv:nn.Conv2d): # a convolution of the model
-    "False for a strided 1x1 convolution with fewer than 16 input channels: oneDNN's CPU backward overruns a buffer on it."
+    ("False for a strided 1x1 convolution with fewer than 16 input channels: "
+     "oneDNN's CPU backward overruns a buffer on it.")
     return not (conv.kernel_size == (1, 1) and max(conv.stride) > 1 and conv.in_channels < 16)
 
 def memory_format(model:nn.Module, # a model built from blocks
                   device:torch.device|str='cpu'): # where it trains
-    "`torch.channels_last` on CUDA, and on CPU when every convolution of `model` is `channels_last_safe`; else contiguous."
+    ("`torch.channels_last` on CUDA, and on CPU when every convolution of `model` is `channels_last_safe`; "
+     "else contiguous.")
     if torch.device(device).type == 'cuda': return torch.channels_last
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     return torch.channels_last if convs and all(map(channels_last_safe, convs)) else torch.contiguous_format
@@ -132,12 +140,14 @@ def freeze_front(model:nn.Sequential, # a model built from blocks
         for p in b.parameters(): p.requires_grad_(i >= cut)
     return [p for p in model.parameters() if p.requires_grad]
 
+# %% ../nbs/03_models.ipynb #55c0d476
 def front_eval(model:nn.Sequential, # a model built from blocks, in training mode
                k:int): # number of trailing weight layers being trained; -1: all
     "Put the frozen front of `model` in evaluation mode."
     for b in list(model)[:first_trained_block(model, k)]: b.eval()
     return model
 
+# %% ../nbs/03_models.ipynb #784d0951
 def reinit_(model:nn.Sequential, # a model built from blocks
             k:int=-1): # number of trailing weight layers to re-initialise; -1: all
     "Re-initialise the last `k` layers of `model` in place."

@@ -14,7 +14,7 @@ from .grid import get_grid, grid_dir, plan, read_results
 from .methods import METHODS
 
 # %% auto #0
-__all__ = ['PROBLEM', 'SELECTIONS', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'result_row', 'collect', 'diverged',
+__all__ = ['SELECTIONS', 'PROBLEM', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'result_row', 'collect', 'diverged',
            'selection_score', 'setting_columns', 'setting_scores', 'select_settings', 'method_color', 'mean_ci',
            'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'problems', 'write_report', 'summary_table',
            'gap_closed']
@@ -26,11 +26,13 @@ def result_row(result:dict, # a parsed result.json
     c, made_by = result['config'], result.get('versions', {})
     row = dict(run_id=result['run_id'], schema_version=result.get('schema_version', 1)) | c
     row = migrate_row(row) | dict(deletion_fraction=c['deletion_size'] / c['forget_set_size'])
-    row |= {k: result.get(k, default) for k, default in (('diverged', False), ('diverged_in', None), ('diverged_step', None))}
+    row |= {k: result.get(k, default)
+            for k, default in (('diverged', False), ('diverged_in', None), ('diverged_step', None))}
     row |= result['metrics'] or {}
     for ref, metrics in (result['reference'] or {}).items(): row |= {f'{ref}_{k}': v for k, v in metrics.items()}
     row |= {k: v for k, v in result['timings'].items()}
-    row |= dict(torch_version=made_by.get('torch'), cpu=made_by.get('cpu'), cpu_isa=made_by.get('cpu_isa'), device_name=made_by.get('device'))
+    row |= dict(torch_version=made_by.get('torch'), cpu=made_by.get('cpu'), cpu_isa=made_by.get('cpu_isa'),
+                device_name=made_by.get('device'))
     if runner:
         row['run_wall_seconds'] = runner['wall_seconds']
         row['overhead_seconds'] = runner['wall_seconds'] - result['timings']['total_seconds']
@@ -38,7 +40,8 @@ def result_row(result:dict, # a parsed result.json
 
 def collect(name:str, # grid name or JSON spec path
             root='runs'): # runs root directory
-    "A DataFrame with one row per complete run of the grid as it is defined now: its result.json, else its published row."
+    ("A DataFrame with one row per complete run of the grid as it is defined now: its result.json, else its "
+     "published row.")
     spec = get_grid(name)
     runs = plan(spec, root)
     wanted = {r.run_id for r in runs}
@@ -49,7 +52,8 @@ def collect(name:str, # grid name or JSON spec path
         if result.get('run_id') not in wanted: stale += 1; continue
         runner = p.with_name('runner.json')
         rows.append(result_row(result, json.loads(runner.read_text()) if runner.exists() else None))
-    if stale: warnings.warn(f"{stale} result(s) under {grid_dir(spec, root)} are not runs of grid {spec.name} as now defined; left out")
+    if stale: warnings.warn(f"{stale} result(s) under {grid_dir(spec, root)} are not runs of grid {spec.name} "
+                            "as now defined; left out")
     fresh = pd.DataFrame(rows)
     published = {r.run_id for r in runs if r.status == 'published'}
     if not published: return fresh
@@ -57,37 +61,46 @@ def collect(name:str, # grid name or JSON spec path
     return pd.concat([fresh, old[old.run_id.isin(published)]], ignore_index=True)
 
 # %% ../nbs/09_report.ipynb #b25485cb
-PROBLEM = ['dataset', 'model', 'dataset_method', 'forget_set_size']
-SELECTIONS = dict(val=('val_corrected_acc', 'val_retain_acc'), test=('corrected_acc', 'retain_acc'))  # what each choice reads
-
 def diverged(df:pd.DataFrame): # collect()'s table, or a results.csv read back
     "Boolean Series: which runs diverged (tables written before divergence was recorded have none)."
     return df['diverged'].fillna(False).astype(bool) if 'diverged' in df else pd.Series(False, index=df.index)
 
+# %% ../nbs/09_report.ipynb #1f3fbaf1
+# what each choice reads
+SELECTIONS = dict(val=('val_corrected_acc', 'val_retain_acc'), test=('corrected_acc', 'retain_acc'))
+
 def selection_score(df:pd.DataFrame, # collect()'s table
                     select:str='val'): # val or test
     "Per run: the mean of its corrected and retain accuracy on the validation (`val`) or test (`test`) set."
-    if select not in SELECTIONS: raise CUError(f"select='{select}' is not a choice; use val (validation metrics) or test")
+    if select not in SELECTIONS:
+        raise CUError(f"select='{select}' is not a choice; use val (validation metrics) or test")
     corrected, retain = SELECTIONS[select]
     if corrected not in df or df[corrected].isna().all():
         raise CUError("this table has no validation metrics (its runs predate the validation set or used val_size=0); "
                       "choose settings on test data instead: --select test (select='test' in Python)")
     return (df[corrected] + df[retain]) / 2
 
+# %% ../nbs/09_report.ipynb #69ec007a
+PROBLEM = ['dataset', 'model', 'dataset_method', 'forget_set_size']
 CELL = PROBLEM + ['unlearn_method', 'deletion_fraction']  # where one setting is chosen
 NOT_SETTINGS = ('seed', 'deletion_size', *LOCATION_KEYS)  # averaged over; follows the fraction; where, not what
 
 def setting_columns(df:pd.DataFrame): # collect()'s table
-    "The columns that name a setting: the cell's and every option's (those whose value varies are what tell settings apart)."
+    ("The columns that name a setting: the cell's and every option's (those whose value varies are what tell "
+     "settings apart).")
     return CELL + [c for c in [*CORE_OPTIONS, *OPTIONS] if c in df and c not in CELL and c not in NOT_SETTINGS]
 
+# %% ../nbs/09_report.ipynb #d38a0049
 def setting_scores(df:pd.DataFrame, # collect()'s table
                    select:str='val'): # val or test
-    "Every setting of every method and fraction with its mean selection score over seeds, and the columns that name a setting."
+    ("Every setting of every method and fraction with its mean selection score over seeds, and the columns that "
+     "name a setting.")
     df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     setting = setting_columns(df)
-    return df.assign(score=selection_score(df, select)).groupby(setting, dropna=False).score.mean().dropna().reset_index(), setting
+    return (df.assign(score=selection_score(df, select))
+              .groupby(setting, dropna=False).score.mean().dropna().reset_index(), setting)
 
+# %% ../nbs/09_report.ipynb #32e8447d
 def select_settings(df:pd.DataFrame, # collect()'s table
                     select:str='val'): # choose by validation (val) or test metrics
     "The rows (all seeds) of each method's chosen setting at every fraction: the best mean selection score."
@@ -103,6 +116,7 @@ def method_color(name:str): # a method's name
     if m is not None and m.color: return m.color
     return matplotlib.colormaps['tab20'](list(METHODS).index(name) % 20 if name in METHODS else 19)
 
+# %% ../nbs/09_report.ipynb #32610c3a
 def mean_ci(x, # values (NaN ignored), e.g. one metric over seeds
             level:float=0.95): # confidence level
     "(mean, half-width of the t confidence interval); the half-width is NaN with fewer than two values."
@@ -112,14 +126,17 @@ def mean_ci(x, # values (NaN ignored), e.g. one metric over seeds
     if len(x) < 2: return float(x.mean()), np.nan
     return float(x.mean()), float(stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
 
+# %% ../nbs/09_report.ipynb #06a204bc
 SELECTED_BY = dict(val='settings chosen on validation data', test='settings chosen on test data (optimistic)')
 
 def _title(df, select, what=None):
     first, seeds, n_div = df.iloc[0], df.seed.nunique(), int(diverged(df).sum())
     what = what or (f'mean and 95% interval over {seeds} seeds' if seeds > 1 else 'one seed: no interval')
-    return (f"{first.dataset} / {first.model}: {first.dataset_method}, |S_m| = {first.forget_set_size}; {SELECTED_BY[select]}\n{what}"
+    return (f"{first.dataset} / {first.model}: {first.dataset_method}, |S_m| = {first.forget_set_size}; "
+            f"{SELECTED_BY[select]}\n{what}"
             + (f"; {n_div} diverged run{'s' if n_div > 1 else ''} left out" if n_div else ''))
 
+# %% ../nbs/09_report.ipynb #e8fb2b31
 def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, model, manipulation, |S_m|)
                  select:str='val'): # choose settings by validation (val) or test metrics
     "The two-panel figure for one problem: test metrics of each method's chosen setting."
@@ -131,7 +148,8 @@ def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, m
         for method, g in sel.groupby('unlearn_method'):
             s = pd.DataFrame({f: mean_ci(v) for f, v in g.groupby('deletion_fraction')[metric]}, index=['mean', 'ci']).T
             ax.plot(s.index, 100 * s['mean'], marker='o', ms=3, label=method, color=method_color(method))
-            ax.fill_between(s.index, 100 * (s['mean'] - s['ci']), 100 * (s['mean'] + s['ci']), alpha=0.15, color=method_color(method))
+            ax.fill_between(s.index, 100 * (s['mean'] - s['ci']), 100 * (s['mean'] + s['ci']), alpha=0.15,
+                            color=method_color(method))
         for ref, style in (('manipulated', dict(color='gray', ls='--')), ('clean', dict(color='green', ls=':'))):
             ax.axhline(100 * df[f'{ref}_{metric}'].mean(), label=f'{ref} model', **style)
         ax.set(title=title, xlabel='fraction of S_m found', ylabel='%', ylim=(-2, 102))
@@ -150,24 +168,30 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     ok = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     setting = setting_columns(ok)
     means = ok.groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
-    chosen = select_settings(df, select).groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
+    chosen = (select_settings(df, select).groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean()
+              .reset_index())
     methods = [m for m in METHODS if m in set(means.unlearn_method)] + sorted(set(means.unlearn_method) - set(METHODS))
     cols = min(5, len(methods)); rows = -(-len(methods) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 1.2, 2.6 * rows + 1.0), sharex=True, sharey=True, squeeze=False, layout='constrained')
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 1.2, 2.6 * rows + 1.0), sharex=True, sharey=True,
+                             squeeze=False, layout='constrained')
     for ax in axes.flat[len(methods):]: ax.set_visible(False)
     for ax, method in zip(axes.flat, methods):
         m, c = means[means.unlearn_method == method], chosen[chosen.unlearn_method == method]
-        pts = ax.scatter(100 * m.retain_acc, 100 * m.corrected_acc, c=m.deletion_fraction, cmap='viridis', vmin=0, vmax=1, s=9, alpha=0.7)
-        ax.scatter(100 * c.retain_acc, 100 * c.corrected_acc, facecolors='none', edgecolors='black', s=40, linewidths=0.8)
+        pts = ax.scatter(100 * m.retain_acc, 100 * m.corrected_acc, c=m.deletion_fraction, cmap='viridis', vmin=0,
+                         vmax=1, s=9, alpha=0.7)
+        ax.scatter(100 * c.retain_acc, 100 * c.corrected_acc, facecolors='none', edgecolors='black', s=40,
+                   linewidths=0.8)
         for ref, style in (('manipulated', dict(marker='x', color='gray')), ('clean', dict(marker='*', color='green'))):
-            ax.scatter(100 * df[f'{ref}_retain_acc'].mean(), 100 * df[f'{ref}_corrected_acc'].mean(), s=60, zorder=3, **style)
+            ax.scatter(100 * df[f'{ref}_retain_acc'].mean(), 100 * df[f'{ref}_corrected_acc'].mean(), s=60, zorder=3,
+                       **style)
         ax.set_title(f'{method} ({len(m) // max(1, m.deletion_fraction.nunique())} settings)', fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes[-1]: ax.set_xlabel('retain accuracy (%)')
     for ax in axes[:, 0]: ax.set_ylabel('corrected accuracy (%)')
     fig.colorbar(pts, ax=axes, shrink=0.8, label='fraction of S_m found')
     seeds = df.seed.nunique()
-    fig.suptitle(_title(df, select, f"every setting tried: test metrics, mean over {seeds} seed{'s' if seeds > 1 else ''}; ringed: the chosen ones"), fontsize=10)
+    fig.suptitle(_title(df, select, f"every setting tried: test metrics, mean over {seeds} "
+                                    f"seed{'s' if seeds > 1 else ''}; ringed: the chosen ones"), fontsize=10)
     return fig
 
 # %% ../nbs/09_report.ipynb #7bc658a4
@@ -176,26 +200,33 @@ def swept(method:str): # a method's name
     m = METHODS.get(method)
     if m is None: return ()
     return m.swept if m.swept is not None else tuple(o.name for o in m.options if len(o.sweep) > 1)
-SPACE_ENDS = {'lambda_over_alpha': (0.0, 1.0)}  # lambda 0 zeroes the selected weights; lambda above alpha dampens what (lambda, lambda) does
+
+# %% ../nbs/09_report.ipynb #c2bcd633
+# lambda 0 zeroes the selected weights; lambda above alpha dampens what (lambda, lambda) does
+SPACE_ENDS = {'lambda_over_alpha': (0.0, 1.0)}
 
 def edge_choices(df:pd.DataFrame, # collect()'s table
                  select:str='val'): # choose settings by validation (val) or test metrics
     "The chosen settings whose swept option is the lowest or highest value tried (empty: no choice is on an edge)."
     means, rows = setting_scores(df, select)[0], []  # one pass: the choice and its ties come from the same scores
-    if {'SSDdampening', 'SSDselectwt'} <= set(means): means = means.assign(lambda_over_alpha=means.SSDdampening / means.SSDselectwt)
+    if {'SSDdampening', 'SSDselectwt'} <= set(means):
+        means = means.assign(lambda_over_alpha=means.SSDdampening / means.SSDselectwt)
     for key, g in means.groupby(PROBLEM + ['unlearn_method']):
         for option in swept(key[-1]):
             tried = sorted(g[option].dropna().unique()) if option in g else []
             if len(tried) < 2: continue
             bottom, top = SPACE_ENDS.get(option, (-np.inf, np.inf))
-            def on_edge(v): return (v == tried[0] and v > bottom) or (v == tried[-1] and v < top)  # the ends of the space are no edge
+            # the ends of the space are no edge
+            def on_edge(v): return (v == tried[0] and v > bottom) or (v == tried[-1] and v < top)
             for fraction, cell in g.groupby('deletion_fraction'):
                 v = cell.loc[cell.score.idxmax(), option]  # select_settings' choice: the first best
                 tied = cell[np.isclose(cell.score, cell.score.max(), rtol=0, atol=1e-12)][option]
                 if on_edge(v) and all(on_edge(t) for t in tied):
                     rows.append(dict(zip(PROBLEM + ['unlearn_method'], key)) | dict(
-                        deletion_fraction=fraction, option=option, value=v, edge='lowest' if v == tried[0] else 'highest', tried=tried))
-    return pd.DataFrame(rows, columns=PROBLEM + ['unlearn_method', 'deletion_fraction', 'option', 'value', 'edge', 'tried'])
+                        deletion_fraction=fraction, option=option, value=v,
+                        edge='lowest' if v == tried[0] else 'highest', tried=tried))
+    return pd.DataFrame(rows,
+                        columns=PROBLEM + ['unlearn_method', 'deletion_fraction', 'option', 'value', 'edge', 'tried'])
 
 # %% ../nbs/09_report.ipynb #40c77c5b
 def problems(df:pd.DataFrame): # collect()'s table
@@ -208,7 +239,8 @@ def write_report(name:str, # grid name or spec path
     "Write results.csv, the figure and the trade-off plot of every problem of grid `name`; return their paths."
     import matplotlib.pyplot as plt
     df = collect(name, root)
-    if df.empty: raise CUError(f"grid {name} has no complete runs under {grid_dir(get_grid(name), root)}; run `corrective-unlearning grid {name}` first")
+    if df.empty: raise CUError(f"grid {name} has no complete runs under {grid_dir(get_grid(name), root)}; "
+                               f"run `corrective-unlearning grid {name}` first")
     out = grid_dir(get_grid(name), root)
     df = df.sort_values(PROBLEM + ['unlearn_method', 'deletion_fraction', 'seed', 'run_id']).reset_index(drop=True)
     paths = [atomic_write_bytes(out / 'results.csv', df.to_csv(index=False).encode())]
@@ -232,14 +264,18 @@ def summary_table(df:pd.DataFrame, # collect()'s table
         ref = df.set_index(PROBLEM).loc[key]
         div = ref[diverged(ref)].unlearn_method.value_counts()
         out.append(f"{' / '.join(map(str, key))}  (test corrected / retain %, {SELECTED_BY[select]})\n{t.to_string()}\n"
-                   f"manipulated model: {100 * ref.manipulated_corrected_acc.mean():.1f} / {100 * ref.manipulated_retain_acc.mean():.1f}   "
+                   f"manipulated model: {100 * ref.manipulated_corrected_acc.mean():.1f} / "
+                   f"{100 * ref.manipulated_retain_acc.mean():.1f}   "
                    f"clean model: {100 * ref.clean_corrected_acc.mean():.1f} / {100 * ref.clean_retain_acc.mean():.1f}"
-                   + (f"\ndiverged runs, left out: {', '.join(f'{m} {n}' for m, n in div.items())}" if len(div) else ''))
+                   + (f"\ndiverged runs, left out: {', '.join(f'{m} {n}' for m, n in div.items())}"
+                      if len(div) else ''))
     return '\n\n'.join(out)
 
 # %% ../nbs/09_report.ipynb #d673e4bb
 def gap_closed(df:pd.DataFrame, # collect()'s table
                select:str='val'): # choose settings by validation (val) or test metrics
-    "The rows of each method's chosen setting with `gap_closed`: (corrected - manipulated) / (clean - manipulated), per run."
+    ("The rows of each method's chosen setting with `gap_closed`: (corrected - manipulated) / (clean - manipulated), "
+     "per run.")
     s = select_settings(df, select)
-    return s.assign(gap_closed=(s.corrected_acc - s.manipulated_corrected_acc) / (s.clean_corrected_acc - s.manipulated_corrected_acc))
+    return s.assign(gap_closed=(s.corrected_acc - s.manipulated_corrected_acc)
+                               / (s.clean_corrected_acc - s.manipulated_corrected_acc))

@@ -41,12 +41,14 @@ class Diverged(Exception):
     def __init__(self, step:int|None, # zero-based step of the first non-finite loss; None: found in the weights only
                  what:str='training'): # what diverged, for the message
         self.step, self.what = step, what
-        super().__init__(f"{what} diverged: " + ('its weights became non-finite' if step is None else f'the loss became non-finite at step {step}'))
+        super().__init__(f"{what} diverged: " + ('its weights became non-finite' if step is None
+                                                 else f'the loss became non-finite at step {step}'))
 
 def check_finite(model:torch.nn.Module, # a trained or unlearned model
                  what:str='training'): # what produced it, for the message
     "Return `model`, or raise `Diverged` when any of its weights or buffers is NaN or infinite."
-    if any(t.is_floating_point() and not torch.isfinite(t).all() for t in model.state_dict().values()): raise Diverged(None, what)
+    if any(t.is_floating_point() and not torch.isfinite(t).all() for t in model.state_dict().values()):
+        raise Diverged(None, what)
     return model
 
 # %% ../nbs/04_training.ipynb #90cc51e1
@@ -90,7 +92,8 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
             with autocast(data.device):
                 loss = loss_fn(net, x, y, b) if loss_fn else F.cross_entropy(net(x), y)
             first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss.detach()), step, first_bad)
-            if ((step + 1) % every == 0 or step + 1 == iters) and int(first_bad) >= 0: raise Diverged(int(first_bad), desc)
+            if ((step + 1) % every == 0 or step + 1 == iters) and int(first_bad) >= 0:
+                raise Diverged(int(first_bad), desc)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
