@@ -13,11 +13,11 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['ANY', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'CORE_OPTIONS', 'OPTIONS', 'COMPONENTS', 'OPTION_ALIASES',
-           'MANIPULATION_ALIASES', 'METHOD_ALIASES', 'CUError', 'lookup', 'did_you_mean', 'Range', 'integers', 'Option',
-           'core', 'Config', 'declare_options', 'component_options', 'check_options', 'config_hash', 'Cache',
-           'remember', 'seed_everything', 'get_device', 'atomic_write_bytes', 'atomic_write_json',
-           'remove_stale_temp_files', 'check_writable_dir', 'load_plugins']
+__all__ = ['ANY', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'FOLDER_NAME', 'CORE_OPTIONS', 'OPTIONS', 'COMPONENTS',
+           'OPTION_ALIASES', 'MANIPULATION_ALIASES', 'METHOD_ALIASES', 'CUError', 'lookup', 'did_you_mean', 'Range',
+           'integers', 'Option', 'core', 'Config', 'declare_options', 'component_options', 'check_options',
+           'config_hash', 'Cache', 'remember', 'seed_everything', 'get_device', 'atomic_write_bytes',
+           'atomic_write_json', 'remove_stale_temp_files', 'check_writable_dir', 'load_plugins']
 
 # %% ../nbs/00_core.ipynb #ba3b54ff
 class CUError(ValueError):
@@ -96,13 +96,16 @@ class Option:
         "`v`, coerced, or a `CUError` naming the option and its range."
         v = self.coerce(v)
         if v is None and self.default is None: return v
-        if self.type is str:
-            if not isinstance(v, str): raise CUError(f"{self.name}={v!r} is not allowed; {self.name} must be a string")
-        elif not self.range.ok(v):
+        if self.type is str and not isinstance(v, str):
+            raise CUError(f"{self.name}={v!r} is not allowed; {self.name} must be a string")
+        if not self.range.ok(v):
             raise CUError(f"{self.name}={v} is not allowed; {self.name} must be {self.range.words}")
         return v
 
 # %% ../nbs/00_core.ipynb #6c2d9e04
+FOLDER_NAME = Range(lambda v: isinstance(v, str) and v not in ('', '.', '..') and '/' not in v and '\\' not in v,
+                    'one folder name, without / (results go to save_dir/exp_name/)')
+
 def core(default, # the value when unset (None: the dataset's or the method's default)
          help:str, # one line for --help
          range:Range=ANY, # the values allowed
@@ -136,8 +139,10 @@ class Config:
     wd: float = core(5e-4, 'SGD weight decay', NON_NEGATIVE)
     data_dir: str = core('data', 'where datasets are read from (and cached)')
     save_dir: str = core('logs', 'pretrained-model cache, and results when no out_dir is given')
-    exp_name: str = core('unlearn', 'results go to save_dir/exp_name/<run id>/ when no out_dir is given')
+    exp_name: str = core('unlearn', 'results go to save_dir/exp_name/<run id>/ when no out_dir is given', FOLDER_NAME)
     device: str = core('auto', 'auto, cpu, cuda or cuda:N')
+    threads: int = core(1, 'torch CPU threads of the run, whatever the grid runs beside it (results differ between '
+                           'thread counts)', integers(1))
     seed: int = core(0, 'seeds the manipulation, the deletion set, initialisation and batches', integers(0, 2**32 - 1))
     options: dict = field(default_factory=dict)  # the options of the components the run uses, by name
 

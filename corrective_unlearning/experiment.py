@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_experiment.ipynb #f4fda8e7
 from __future__ import annotations
-import dataclasses, functools, hashlib, io, platform, sys, time, warnings
+import dataclasses, functools, hashlib, io, json, platform, sys, time, warnings
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,11 +22,12 @@ from .methods import *
 from . import datasets, paper_models  # registers the paper's datasets and models
 
 # %% auto #0
-__all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'PRETRAIN_KEYS', 'LEGACY_PRETRAIN_OPTIONS', 'PHASES',
-           'SUMMARY_METRICS', 'run_components', 'used_options', 'resolve', 'config_dict', 'run_id', 'migrate_row',
-           'pretrain_config', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'build_model', 'synchronize',
-           'pretrained_model', 'cpu_name', 'versions', 'reference_metrics', 'run_experiment', 'option_text',
-           'divergence_message', 'format_summary', 'cross_validated_pair']
+__all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'LATER_CORE', 'PRETRAIN_KEYS', 'LEGACY_PRETRAIN_OPTIONS',
+           'PHASES', 'SUMMARY_METRICS', 'run_components', 'used_options', 'resolve', 'identity', 'config_dict',
+           'run_id', 'migrate_row', 'pretrain_config', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint',
+           'build_model', 'synchronize', 'made_by_path', 'made_by', 'pretrained_model', 'cpu_name', 'versions',
+           'pretrained_by', 'reference_metrics', 'run_experiment', 'option_text', 'divergence_message',
+           'format_summary', 'cross_validated_pair']
 
 # %% ../nbs/07_experiment.ipynb #1b5c8e3a
 def run_components(cfg:Config): # a configuration with canonical names
@@ -72,6 +73,11 @@ def resolve(cfg:Config): # the configuration as given
 # %% ../nbs/07_experiment.ipynb #3509e635
 SCHEMA_VERSION = 2
 LOCATION_KEYS = ('data_dir', 'save_dir', 'exp_name', 'device')  # where, not what: not part of the run id
+LATER_CORE = dict(threads=1)  # core options added after runs were published: hashed only away from these defaults
+
+def identity(d:dict): # a flat configuration (or pretraining configuration)
+    "`d` without the core options that are at their `LATER_CORE` default: what every earlier run did."
+    return {k: v for k, v in d.items() if not (k in LATER_CORE and v == LATER_CORE[k])}
 
 def config_dict(cfg:Config): # resolved config
     "The run's options as one flat dict: the core's, then its components'."
@@ -80,7 +86,7 @@ def config_dict(cfg:Config): # resolved config
 
 def run_id(cfg:Config): # resolved config
     "A stable id for the experiment `cfg` describes: its core and component options (paths and device excluded)."
-    return config_hash({k: v for k, v in config_dict(cfg).items() if k not in LOCATION_KEYS})
+    return config_hash(identity({k: v for k, v in config_dict(cfg).items() if k not in LOCATION_KEYS}))
 
 # %% ../nbs/07_experiment.ipynb #2a6c9f31
 def _missing(v): return v is None or (isinstance(v, float) and np.isnan(v))
@@ -97,15 +103,15 @@ def migrate_row(row:dict): # a flat row: a results.csv row, or a result's config
 
 # %% ../nbs/07_experiment.ipynb #eb1047f0
 PRETRAIN_KEYS = ('dataset', 'num_classes', 'model', 'dataset_method', 'forget_set_size', 'val_size', 'pretrain_iters',
-                 'pretrain_lr', 'wd', 'batch_size', 'seed')
+                 'pretrain_lr', 'wd', 'batch_size', 'seed', 'threads')
 LEGACY_PRETRAIN_OPTIONS = dict(patch_size=3, weights='auto')  # hashed into every checkpoint's name before schema 2
 
 def pretrain_config(cfg:Config, # resolved config
                     clean:bool=False): # the clean reference model instead of the manipulated one
     "The options that determine a pretrained model."
     shaping = [o.name for kind, name in run_components(cfg)[:3] for o in component_options(kind, name)]
-    return (LEGACY_PRETRAIN_OPTIONS | {k: getattr(cfg, k) for k in PRETRAIN_KEYS} | {k: cfg.options[k] for k in shaping}
-            | dict(clean=clean))
+    keys = LEGACY_PRETRAIN_OPTIONS | {k: getattr(cfg, k) for k in PRETRAIN_KEYS} | {k: cfg.options[k] for k in shaping}
+    return identity(keys) | dict(clean=clean)
 
 # %% ../nbs/07_experiment.ipynb #23ca0d73
 def checkpoint_path(cfg:Config, # resolved config
@@ -154,6 +160,17 @@ def _cached_state(path):
     with FileLock(str(path) + '.lock'): state = load_checkpoint(path)
     return None if state is None else state['model']
 
+# %% ../nbs/07_experiment.ipynb #4a7e2c19
+def made_by_path(path): # a checkpoint
+    "Where the facts of the machine that trained the checkpoint `path` are kept."
+    return Path(str(path) + '.json')
+
+def made_by(device:torch.device): # where the model was trained
+    "The facts, besides its options, that a model trained here depends on."
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
+    return dict(cpu_isa=torch.backends.cpu.get_cpu_capability(), threads=torch.get_num_threads(),
+                torch=torch.__version__, device=name)
+
 # %% ../nbs/07_experiment.ipynb #2f8a6d13
 def pretrained_model(cfg:Config, # resolved config
                      data:Data, # the dataset
@@ -180,6 +197,7 @@ def pretrained_model(cfg:Config, # resolved config
             batch_size=cfg.batch_size, seed=cfg.seed, desc='clean model' if clean else 'pretrain')
         seconds = synchronize(data.device, t)
         save_checkpoint(path, dict(model=model.state_dict(), config=pretrain_config(cfg, clean)))
+        atomic_write_json(made_by_path(path), made_by(data.device))
     if cache is not None: cache.put('pretrained', key, _cpu_state(model))
     return model, seconds, False
 
@@ -196,9 +214,17 @@ def versions():
     "Versions of the code and libraries behind a result, and the hardware that produced it."
     return dict(corrective_unlearning=corrective_unlearning.__version__, torch=torch.__version__, numpy=np.__version__,
                 python=platform.python_version(), platform=platform.platform(),
-                # CPU results differ between ISA levels
-                cpu=cpu_name(), cpu_isa=torch.backends.cpu.get_cpu_capability(),
+                # CPU results differ between ISA levels and thread counts
+                cpu=cpu_name(), cpu_isa=torch.backends.cpu.get_cpu_capability(), torch_threads=torch.get_num_threads(),
                 device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')
+
+# %% ../nbs/07_experiment.ipynb #3e9b1f42
+def pretrained_by(cfg:Config): # resolved config
+    "What the run's manipulated and clean models were trained with, as recorded beside their checkpoints (or None)."
+    def read(path):
+        try: return json.loads(made_by_path(path).read_text())
+        except (OSError, ValueError): return None
+    return {kind: read(checkpoint_path(cfg, clean)) for kind, clean in (('manipulated', False), ('clean', True))}
 
 # %% ../nbs/07_experiment.ipynb #5f0b8e21
 # which model each trains
@@ -235,13 +261,21 @@ def _train_models(cfg, split, cache, timings):
 def run_experiment(cfg:Config, # the experiment
                    out_dir=None, # where result.json goes; default save_dir/exp_name/<run id>
                    cache:Cache|None=None): # what this process's runs share (None: everything afresh)
-    "Run one configuration end to end and write its `result.json`; return the result."
-    start = time.perf_counter()
+    "Run one configuration end to end, on `cfg.threads` torch threads, and write its `result.json`; return the result."
+    start, threads = time.perf_counter(), torch.get_num_threads()
     cfg = resolve(cfg)
+    torch.set_num_threads(cfg.threads)  # the run's own count, whatever the process had: results depend on it
+    try: return _run(cfg, out_dir, cache, start)
+    finally: torch.set_num_threads(threads)
+
+def _run(cfg, out_dir, cache, start):
     out = Path(out_dir) if out_dir else Path(cfg.save_dir) / cfg.exp_name / run_id(cfg)
     check_writable_dir(cfg.save_dir); check_writable_dir(out, 'out_dir' if out_dir else 'save_dir')
     device = get_device(cfg.device)
     data = load_data(cfg.dataset, cfg.data_dir, device, cfg.val_size, cache)
+    if cfg.batch_size > data.n_train:
+        raise CUError(f"batch_size={cfg.batch_size} is larger than the {data.n_train} training samples of "
+                      f"{cfg.dataset}; choose at most {data.n_train}")
     shaping = {o.name: cfg.options[o.name] for o in component_options('manipulation', cfg.dataset_method)}
     manip = manipulate(data, cfg.dataset_method, cfg.forget_set_size, cfg.seed, **shaping)
     split = deletion_split(data, manip, cfg.deletion_size, cfg.seed, cache)
@@ -259,7 +293,8 @@ def run_experiment(cfg:Config, # the experiment
                   diverged_step=getattr(diverged, 'step', None),
                   diverged_in=diverged and next(phase for phase, m in PHASES if m not in models),
                   config=config_dict(cfg), metrics=metrics, reference=reference, timings=timings,
-                  versions=versions(), finished=datetime.now(timezone.utc).isoformat(timespec='seconds'))
+                  versions=versions(), pretrained_by=pretrained_by(cfg),
+                  finished=datetime.now(timezone.utc).isoformat(timespec='seconds'))
     atomic_write_json(out / 'result.json', result)
     return result
 

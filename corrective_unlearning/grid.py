@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_grid.ipynb #7a238e78
 from __future__ import annotations
-import itertools, json, os, signal, sys, time, traceback
+import contextlib, itertools, json, logging, os, signal, socket, sys, threading, time, traceback
 from dataclasses import dataclass, field, asdict, fields, replace
 from importlib import resources
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -15,12 +15,13 @@ from .methods import METHODS, SCRUB_ALPHAS
 
 # %% auto #0
 __all__ = ['GRIDS', 'FRACTIONS', 'DEMO_SSD_PAIRS', 'FASHION_SSD_PAIRS', 'FASHION_LFSSD_PAIRS', 'FASHION_PRETRAIN',
-           'FASHION_STEPS', 'POTION_ON_POISONING', 'SWAP_ALPHAS', 'PAPER_GRIDS', 'FINISHED', 'RUN_EXTRAS', 'GridSpec',
-           'register_grid', 'axis', 'to_config', 'grid_configs', 'method_entries', 'values', 'ssd_pairs',
-           'later_methods_axis', 'method_axis', 'get_grid', 'grid_dir', 'run_status', 'read_results',
-           'published_run_ids', 'run_notebook_path', 'run_parameters_source', 'write_run_parameters', 'WarmKernel',
-           'kernel_environment', 'execute_run', 'WarmKernelPlugin', 'grid_task', 'stop_worker_kernel', 'Run', 'plan',
-           'run_params', 'GridSummary', 'run_grid']
+           'FASHION_STEPS', 'POTION_ON_POISONING', 'SWAP_ALPHAS', 'PAPER_GRIDS', 'FINISHED', 'RUN_EXTRAS', 'CLAIM_BEAT',
+           'CLAIM_TIMEOUT', 'GridSpec', 'register_grid', 'axis', 'to_config', 'grid_configs', 'method_entries',
+           'values', 'ssd_pairs', 'later_methods_axis', 'method_axis', 'get_grid', 'grid_dir', 'run_status',
+           'read_results', 'published_run_ids', 'run_notebook_path', 'run_parameters_source', 'write_run_parameters',
+           'WarmKernel', 'kernel_environment', 'execute_run', 'WarmKernelPlugin', 'claim_path', 'read_claim',
+           'claim_alive', 'claim_run', 'release_claim', 'grid_task', 'stop_worker_kernel', 'Run', 'plan', 'run_params',
+           'GridSummary', 'ProgressLines', 'GridStopped', 'run_grid']
 
 # %% ../nbs/08_grid.ipynb #5d314ebd
 @dataclass
@@ -361,15 +362,81 @@ class WarmKernelPlugin(WorkerPlugin):
     def setup(self, worker): self.kernel = WarmKernel()
     def teardown(self, worker): self.kernel.shutdown()
 
+# %% ../nbs/08_grid.ipynb #5e2a8c71
+CLAIM_BEAT, CLAIM_TIMEOUT = 30, 600  # seconds: a live claim is refreshed this often; another host's is stale after
+
+def claim_path(run_dir): # a run's directory
+    "Where the claim on a run lives."
+    return Path(run_dir) / 'claim.json'
+
+def read_claim(path): # a claim file
+    "The claim's owner (host, pid, since), or None when there is no readable claim."
+    try: return json.loads(Path(path).read_text())
+    except (OSError, ValueError): return None
+
+def claim_alive(path, # a claim file
+                owner:dict|None): # its content, as read
+    "Whether the claim's owner still holds it: a live process on this host, else a refresh within CLAIM_TIMEOUT."
+    if not owner: return False
+    if owner.get('host') == socket.gethostname(): return _pid_alive(int(owner.get('pid', 0)))
+    try: return time.time() - Path(path).stat().st_mtime < CLAIM_TIMEOUT
+    except OSError: return False
+
+def _pid_alive(pid):
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass  # another user's process
+    return pid > 0
+
+# %% ../nbs/08_grid.ipynb #1f6d3b94
+def claim_run(run_dir): # the run's directory
+    "Claim the run for this process, atomically; False when a live claimant holds it."
+    path = claim_path(run_dir); path.parent.mkdir(parents=True, exist_ok=True)
+    me = dict(host=socket.gethostname(), pid=os.getpid(), since=time.time())
+    for _ in range(3):
+        try:
+            with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644), 'w') as f: json.dump(me, f)
+            return True
+        except FileExistsError: pass
+        seen = read_claim(path)
+        if claim_alive(path, seen): return False
+        stale = path.with_name(f'.claim.{socket.gethostname()}.{os.getpid()}.stale')
+        try: os.rename(path, stale)  # one taker moves the dead claim away; the next create decides between takers
+        except FileNotFoundError: continue
+        if read_claim(stale) != seen:  # moved a claim made meanwhile: put it back unless another took the place
+            try: os.link(stale, path)
+            except FileExistsError: pass
+        stale.unlink(missing_ok=True)
+    return False
+
+def release_claim(run_dir): # the run's directory
+    "Remove this process's claim on the run."
+    path = claim_path(run_dir)
+    owner = read_claim(path)
+    mine = (socket.gethostname(), os.getpid())
+    if owner and (owner.get('host'), owner.get('pid')) == mine: path.unlink(missing_ok=True)
+
 # %% ../nbs/08_grid.ipynb #44d40681
-def grid_task(run_dir:str, # the run's directory
+def grid_task(run_dir:str, # the run's directory (named by its run id)
               params:dict, # notebook parameters
-              threads:int, # CPU threads for the kernel
               fresh_kernel:bool): # a new kernel for this run instead of the worker's warm one
-    "`execute_run` in a Dask worker, in the worker's warm kernel unless `fresh_kernel`."
-    from distributed import get_worker
-    kernel = None if fresh_kernel else get_worker().plugins[WarmKernelPlugin.name].kernel
-    return execute_run(run_dir, params, threads, kernel)
+    "Claim the run and `execute_run` it in this Dask worker; `claimed` or `elsewhere` when another runner has it."
+    import threading
+    run_dir = Path(run_dir)
+    def finished(): return run_status(run_dir, run_dir.name) == 'done'
+    if finished(): return dict(status='elsewhere', run_dir=str(run_dir))
+    if not claim_run(run_dir): return dict(status='claimed', run_dir=str(run_dir))
+    stop = threading.Event()
+    def beat():
+        while not stop.wait(CLAIM_BEAT): claim_path(run_dir).touch(exist_ok=True)
+    threading.Thread(target=beat, daemon=True).start()
+    try:
+        if finished(): return dict(status='elsewhere', run_dir=str(run_dir))  # finished between the check and the claim
+        from distributed import get_worker
+        kernel = None if fresh_kernel else get_worker().plugins[WarmKernelPlugin.name].kernel
+        return execute_run(run_dir, params, int(params.get('threads', 1)), kernel)
+    finally:
+        stop.set(); release_claim(run_dir)
 
 # %% ../nbs/08_grid.ipynb #2427eea5
 def stop_worker_kernel(dask_worker): # passed by `Client.run`
@@ -417,27 +484,92 @@ class GridSummary:
     done: int         # completed by this call
     failed: list      # (run id, error) of runs that failed in this call
     seconds: float    # wall time of this call
+    elsewhere: int = 0 # finished meanwhile by another runner on the same root
 
     def __str__(self):
-        lines = [f"grid {self.grid}: {self.total} runs, {self.skipped} already done, {self.done} completed, "
+        other = f", {self.elsewhere} by another runner" if self.elsewhere else ''
+        lines = [f"grid {self.grid}: {self.total} runs, {self.skipped} already done, {self.done} completed{other}, "
                  f"{len(self.failed)} failed in {self.seconds:.1f} s"]
         lines += [f'  failed {rid}: {err}' for rid, err in self.failed]
         return '\n'.join(lines)
 
 # %% ../nbs/08_grid.ipynb #3657c4bf
-def _progress(total, desc):
-    from tqdm import tqdm
-    return tqdm(total=total, desc=desc, unit='run', disable=None)
+class ProgressLines:
+    "One progress line every `every` seconds, from a thread, while a grid runs without a terminal."
+    def __init__(self, grid:str, # grid name
+                 total:int, # runs to do in this call
+                 every:float=60, # seconds between lines
+                 out=None): # where lines go (default: stdout)
+        self.grid, self.total, self.every, self.out = grid, total, every, out or sys.stdout
+        self.done = self.failed = self.elsewhere = 0
+        self.running, self.start, self.stopped = 0, time.perf_counter(), threading.Event()
+
+    def line(self):
+        "The progress line now."
+        finished = self.done + self.failed + self.elsewhere
+        secs = time.perf_counter() - self.start
+        rate = secs / finished if finished else None
+        left = f'about {_duration(rate * (self.total - finished))} left' if finished else 'estimating time left'
+        return (f'grid {self.grid}: {finished} of {self.total} runs finished ({self.done} done, {self.failed} failed'
+                + (f', {self.elsewhere} by another runner' if self.elsewhere else '')
+                + f'), {self.running} running; {left}, {_duration(secs)} so far')
+
+    def __enter__(self):
+        def loop():
+            while not self.stopped.wait(self.every): print(self.line(), file=self.out, flush=True)
+        threading.Thread(target=loop, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc): self.stopped.set()
+
+def _duration(secs):
+    return f'{secs:.0f} s' if secs < 120 else f'{secs / 60:.0f} min' if secs < 7200 else f'{secs / 3600:.1f} h'
+
+# %% ../nbs/08_grid.ipynb #7c0e4a58
+class GridStopped(Exception):
+    "A grid stopped by Ctrl-C or SIGTERM; the message says what was finished and how to resume."
+
+def _local_cluster(n_workers:int):
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the worker processes started now
+    try:
+        from dask.distributed import LocalCluster
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                            silence_logs=logging.CRITICAL)
+    finally: signal.signal(signal.SIGINT, old)
+
+def _quietly_close(*closables):
+    loggers = [logging.getLogger(n) for n in ('distributed', 'tornado', 'asyncio')]
+    levels = [l.level for l in loggers]
+    for l in loggers: l.setLevel(logging.CRITICAL)  # connections closing as the cluster goes: not errors
+    try:
+        for c in closables:
+            try:
+                if c is not None: c.close()
+            except Exception: pass  # the cluster is going away: nothing left to save
+    finally:
+        for l, level in zip(loggers, levels): l.setLevel(level)
+
+# %% ../nbs/08_grid.ipynb #3f8b6c21
+def _wait_for_claims(runs:list, poll:float=2.0):
+    "Wait while another live runner holds any of `runs`; return the ones it finished and the ones left to run."
+    while True:
+        held = [r for r in runs if run_status(r.run_dir, r.run_id) != 'done'
+                and claim_alive(claim_path(r.run_dir), read_claim(claim_path(r.run_dir)))]
+        if not held: break
+        time.sleep(poll)
+    done = [r for r in runs if run_status(r.run_dir, r.run_id) == 'done']
+    return done, [r for r in runs if r not in done]
 
 def run_grid(name:str, # grid name or JSON spec path
              root='runs', # runs root directory
              workers:int|None=None, # local worker processes (default: CPU cores)
              scheduler:str|None=None, # address of an existing Dask scheduler instead of a local cluster
-             progress:bool=True, # show a progress bar
+             progress:bool=True, # show progress: a bar on a terminal, else a line every `progress_every` seconds
              fresh_kernels:bool=False, # a new kernel per run instead of one warm kernel per worker
-             use_published:bool=True): # skip the published results.csv's runs (False: run all without a result.json)
-    "Run every run of grid `name` that is not done yet; return a `GridSummary`."
-    from dask.distributed import Client, LocalCluster, as_completed
+             use_published:bool=True, # skip the published results.csv's runs (False: run all without a result.json)
+             progress_every:float=60): # seconds between progress lines without a terminal
+    "Run every run of grid `name` that is not done yet, sharing the root with other runners; return a `GridSummary`."
+    from dask.distributed import Client, as_completed
     spec, start = get_grid(name), time.perf_counter()
     # a killed grid's half-written files: their runs are rerun or already done
     remove_stale_temp_files(grid_dir(spec, root))
@@ -448,25 +580,58 @@ def run_grid(name:str, # grid name or JSON spec path
     cores = os.cpu_count() or 1
     workers = cores if workers is None else workers
     if workers < 1: raise CUError(f'--workers={workers} must be at least 1')
-    cluster = None if scheduler else LocalCluster(n_workers=min(workers, len(todo)), threads_per_worker=1,
-                                                  processes=True, dashboard_address=None, silence_logs=40)
-    threads = max(1, cores // workers)
-    with Client(scheduler or cluster) as client:
+    threads = max(r.config.threads for r in todo)
+    if not scheduler and min(workers, len(todo)) * threads > cores:
+        print(f'corrective-unlearning: warning: {min(workers, len(todo))} workers x {threads} thread(s) on {cores} '
+              'cores: runs will compete for the CPU (fewer --workers gives the same throughput)', file=sys.stderr)
+    tty = progress and sys.stderr.isatty()
+    cluster = client = None
+    main = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, signal.default_int_handler) if main else None  # SIGTERM stops like Ctrl-C
+    try:
+        cluster = None if scheduler else _local_cluster(min(workers, len(todo)))
+        client = Client(scheduler or cluster)
         client.register_plugin(WarmKernelPlugin(), name=WarmKernelPlugin.name)
-        futures = [client.submit(grid_task, str(r.run_dir), run_params(r, spec.plugins), threads, fresh_kernels,
-                                 key=f'run-{spec.name}-{r.run_id}', pure=False) for r in todo]
-        bar = _progress(len(todo), spec.name) if progress else None
         n_workers = max(1, len(client.scheduler_info()['workers']))
-        for fut in as_completed(futures):
-            res = fut.result()
-            if res['status'] == 'done': summary.done += 1
-            else: summary.failed.append((Path(res['run_dir']).name, res['error']))
-            if bar is not None:
-                left = len(todo) - summary.done - len(summary.failed)
-                bar.set_postfix(done=summary.done, running=min(n_workers, left), failed=len(summary.failed), left=left)
-                bar.update()
+        bar = _progress(len(todo), spec.name) if tty else None
+        lines_or_none = ProgressLines(spec.name, len(todo), progress_every) if progress and not tty else None
+        with lines_or_none or contextlib.nullcontext() as lines:
+            pending = todo
+            while pending:
+                futures = [client.submit(grid_task, str(r.run_dir), run_params(r, spec.plugins), fresh_kernels,
+                                         key=f'run-{spec.name}-{r.run_id}-{time.monotonic_ns()}', pure=False)
+                           for r in pending]
+                held, by_dir = [], {str(r.run_dir): r for r in pending}
+                for fut in as_completed(futures):
+                    res = fut.result()
+                    if res['status'] == 'done': summary.done += 1
+                    elif res['status'] == 'elsewhere': summary.elsewhere += 1
+                    elif res['status'] == 'claimed': held.append(by_dir[res['run_dir']])
+                    else: summary.failed.append((Path(res['run_dir']).name, res['error']))
+                    left = len(todo) - summary.done - summary.elsewhere - len(summary.failed)
+                    running, failed = min(n_workers, left), len(summary.failed)
+                    if lines is not None:
+                        lines.done, lines.failed, lines.running = summary.done, failed, running
+                        lines.elsewhere = summary.elsewhere
+                    if bar is not None:
+                        bar.set_postfix(done=summary.done, running=running, failed=failed, left=left)
+                        bar.update(res['status'] != 'claimed')
+                finished, pending = _wait_for_claims(held)  # another runner's runs: wait for them, or take them over
+                summary.elsewhere += len(finished)
+                if bar is not None: bar.update(len(finished))
         if bar is not None: bar.close()
         client.run(stop_worker_kernel)
-    if cluster is not None: cluster.close()
+    except KeyboardInterrupt:
+        _quietly_close(client, cluster)
+        done = summary.skipped + summary.done + summary.elsewhere
+        raise GridStopped(f'grid {spec.name} stopped: {done} of {len(runs)} runs finished, the others are kept for '
+                          'later; run the same command again to resume') from None
+    finally:
+        if old_term is not None: signal.signal(signal.SIGTERM, old_term)
+    _quietly_close(client, cluster)
     summary.seconds = time.perf_counter() - start
     return summary
+
+def _progress(total, desc):
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, unit='run')

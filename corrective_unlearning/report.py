@@ -17,7 +17,7 @@ from .methods import METHODS
 __all__ = ['SELECTIONS', 'PROBLEM', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'result_row', 'collect', 'diverged',
            'selection_score', 'setting_columns', 'setting_scores', 'select_settings', 'method_color', 'mean_ci',
            'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'problems', 'write_report', 'summary_table',
-           'gap_closed']
+           'machine_note', 'gap_closed']
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def result_row(result:dict, # a parsed result.json
@@ -32,7 +32,9 @@ def result_row(result:dict, # a parsed result.json
     for ref, metrics in (result['reference'] or {}).items(): row |= {f'{ref}_{k}': v for k, v in metrics.items()}
     row |= {k: v for k, v in result['timings'].items()}
     row |= dict(torch_version=made_by.get('torch'), cpu=made_by.get('cpu'), cpu_isa=made_by.get('cpu_isa'),
-                device_name=made_by.get('device'))
+                torch_threads=made_by.get('torch_threads'), device_name=made_by.get('device'))
+    trained = (result.get('pretrained_by') or {}).get('manipulated') or {}
+    row |= dict(pretrained_cpu_isa=trained.get('cpu_isa'), pretrained_threads=trained.get('threads'))
     if runner:
         row['run_wall_seconds'] = runner['wall_seconds']
         row['overhead_seconds'] = runner['wall_seconds'] - result['timings']['total_seconds']
@@ -268,8 +270,18 @@ def summary_table(df:pd.DataFrame, # collect()'s table
                    f"{100 * ref.manipulated_retain_acc.mean():.1f}   "
                    f"clean model: {100 * ref.clean_corrected_acc.mean():.1f} / {100 * ref.clean_retain_acc.mean():.1f}"
                    + (f"\ndiverged runs, left out: {', '.join(f'{m} {n}' for m, n in div.items())}"
-                      if len(div) else ''))
+                      if len(div) else '') + machine_note(ref))
     return '\n\n'.join(out)
+
+def machine_note(rows:pd.DataFrame): # the runs of one problem
+    "A line naming the machine settings (ISA level, torch threads) the runs came from, when there is more than one."
+    cols = [c for c in ('cpu_isa', 'torch_threads') if c in rows]
+    if not cols: return ''
+    made = rows[cols].astype(object).where(rows[cols].notna(), 'unrecorded').value_counts()
+    if len(made) < 2: return ''
+    parts = [f"{' / '.join(str(v).replace('.0', '') for v in key)}: {n} runs" for key, n in made.items()]
+    return (f"\nmade on {len(made)} machine settings ({' / '.join(cols)}): {', '.join(parts)}; "
+            'compare across them by the spread over seeds, not digit for digit')
 
 # %% ../nbs/09_report.ipynb #d673e4bb
 def gap_closed(df:pd.DataFrame, # collect()'s table

@@ -14,6 +14,7 @@ CASES = {
     'num_classes inconsistent': (['--num_classes=100'], 'num_classes=100 does not match dataset digits, which has 10 classes'),
     'malformed number': (['--forget_set_size=ten'], "argument --forget_set_size: invalid int value: 'ten'"),
     'unknown flag': (['--epochs=3'], 'unrecognized arguments: --epochs=3'),
+    'batch larger than the training set': (['--batch_size=5000'], 'batch_size=5000 is larger than the 1237 training samples of digits; choose at most 1237'),
 }
 
 @pytest.mark.parametrize('name', CASES)
@@ -48,6 +49,9 @@ OUT_OF_RANGE = {
     'SSDselectwt negative': ('--SSDselectwt=-10', 'SSDselectwt=-10.0 is not allowed'),
     'SSDselectwt nan': ('--SSDselectwt=nan', 'SSDselectwt=nan is not allowed'),
     'msteps negative': ('--msteps=-1', 'msteps=-1 is not allowed; msteps must be an integer, 0 or more'),
+    'exp_name with a slash': ('--exp_name=a/b', 'exp_name=a/b is not allowed; exp_name must be one folder name, without /'),
+    'exp_name empty': ('--exp_name=', 'exp_name= is not allowed'),
+    'threads zero': ('--threads=0', 'threads=0 is not allowed; threads must be an integer, 1 or more'),
     'random swap of one sample': ('--dataset_method=labelrandom --forget_set_size=1', 'forget_set_size=1 is too small for random label swaps'),
 }
 
