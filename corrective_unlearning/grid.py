@@ -533,7 +533,8 @@ def _local_cluster(n_workers:int):
     old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the worker processes started now
     try:
         from dask.distributed import LocalCluster
-        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        # port 0: runners side by side each get a free port for the scheduler's HTTP server (else they warn)
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=':0',
                             silence_logs=logging.CRITICAL)
     finally: signal.signal(signal.SIGINT, old)
 
