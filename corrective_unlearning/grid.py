@@ -359,7 +359,10 @@ def execute_run(run_dir:str, # the run's directory
 class WarmKernelPlugin(WorkerPlugin):
     "A Dask worker plugin that gives its worker one `WarmKernel` and stops it when the worker closes."
     name = 'warm-kernel'
-    def setup(self, worker): self.kernel = WarmKernel()
+    def setup(self, worker):
+        self.kernel = WarmKernel()
+        for name in ('traitlets', 'nbclient', 'jupyter_client', 'papermill'):  # a failed run is told in its error.json;
+            logging.getLogger(name).setLevel(logging.CRITICAL)                  # these would repeat it on the grid's stderr
     def teardown(self, worker): self.kernel.shutdown()
 
 # %% ../nbs/08_grid.ipynb #5e2a8c71
@@ -624,7 +627,7 @@ def run_grid(name:str, # grid name or JSON spec path
         client.run(stop_worker_kernel)
     except KeyboardInterrupt:
         _quietly_close(client, cluster)
-        done = summary.skipped + summary.done + summary.elsewhere
+        done = sum(r.status in FINISHED or run_status(r.run_dir, r.run_id) == 'done' for r in runs)
         raise GridStopped(f'grid {spec.name} stopped: {done} of {len(runs)} runs finished, the others are kept for '
                           'later; run the same command again to resume') from None
     finally:
