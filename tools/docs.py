@@ -390,7 +390,7 @@ class Site:
         import html, json
         def text(p):
             body = re.sub(r'<(script|style)\b.*?</\1>', ' ', p.body_html, flags=re.S)
-            return re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', ' ', body))).strip()[:20000]
+            return re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', ' ', body))).strip()[:100000]
         index = [dict(title=p.title, url=p.out, text=text(p)) for p in pages]
         self.write('search-index.js', 'window.SEARCH_INDEX = ' + json.dumps(index, ensure_ascii=False) + ';\n')
         self.copy(HERE / 'search.js', 'search.js')
