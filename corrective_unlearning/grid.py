@@ -432,14 +432,14 @@ def grid_task(run_dir:str, # the run's directory (named by its run id)
     stop = threading.Event()
     def beat():
         while not stop.wait(CLAIM_BEAT): claim_path(run_dir).touch(exist_ok=True)
-    threading.Thread(target=beat, daemon=True).start()
+    beating = threading.Thread(target=beat, daemon=True); beating.start()
     try:
         if finished(): return dict(status='elsewhere', run_dir=str(run_dir))  # finished between the check and the claim
         from distributed import get_worker
         kernel = None if fresh_kernel else get_worker().plugins[WarmKernelPlugin.name].kernel
         return execute_run(run_dir, params, int(params.get('threads', 1)), kernel)
     finally:
-        stop.set(); release_claim(run_dir)
+        stop.set(); beating.join(); release_claim(run_dir)  # no refresh after the release
 
 # %% ../nbs/08_grid.ipynb #2427eea5
 def stop_worker_kernel(dask_worker): # passed by `Client.run`
