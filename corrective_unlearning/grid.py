@@ -10,6 +10,7 @@ from importlib import resources
 from distributed.diagnostics.plugin import WorkerPlugin
 from pathlib import Path
 from .core import *
+from .core import _alive  # whether a process id runs
 from .experiment import SCHEMA_VERSION, config_dict, migrate_row, resolve, run_id
 from .methods import METHODS, SCRUB_ALPHAS
 
@@ -381,15 +382,9 @@ def claim_alive(path, # a claim file
                 owner:dict|None): # its content, as read
     "Whether the claim's owner still holds it: a live process on this host, else a refresh within CLAIM_TIMEOUT."
     if not owner: return False
-    if owner.get('host') == socket.gethostname(): return _pid_alive(int(owner.get('pid', 0)))
+    if owner.get('host') == socket.gethostname(): return int(owner.get('pid', 0)) > 0 and _alive(int(owner['pid']))
     try: return time.time() - Path(path).stat().st_mtime < CLAIM_TIMEOUT
     except OSError: return False
-
-def _pid_alive(pid):
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: pass  # another user's process
-    return pid > 0
 
 # %% ../nbs/08_grid.ipynb #1f6d3b94
 def claim_run(run_dir): # the run's directory
