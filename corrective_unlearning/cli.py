@@ -117,8 +117,8 @@ def cmd_grid(args): # parsed `grid` arguments
         summary = run_grid(args.name, args.root, args.workers, args.scheduler, fresh_kernels=args.fresh_kernels,
                            use_published=not args.rerun_published, progress_every=args.progress_every)
     except GridStopped as e:
-        print(f'corrective-unlearning: {e}', file=sys.stderr)
-        raise SystemExit(130) from None
+        print(f'corrective-unlearning: {e}', file=sys.stderr, flush=True); sys.stdout.flush()
+        os._exit(130)  # at once: the closed cluster's event loops would print noise as the interpreter shuts down
     print(summary)
     if summary.failed: raise SystemExit(1)
 
