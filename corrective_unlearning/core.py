@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a841cabd
 from __future__ import annotations
-import dataclasses, hashlib, importlib, importlib.util, json, os, random, socket, sys, tempfile
+import dataclasses, hashlib, importlib, importlib.util, json, os, random, re, socket, sys, tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field, asdict
 from typing import Callable
@@ -13,10 +13,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['ANY', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'FOLDER_NAME', 'CORE_OPTIONS', 'OPTIONS', 'COMPONENTS',
-           'OPTION_ALIASES', 'MANIPULATION_ALIASES', 'METHOD_ALIASES', 'CUError', 'lookup', 'did_you_mean', 'Range',
-           'integers', 'Option', 'core', 'Config', 'declare_options', 'component_options', 'check_options',
-           'config_hash', 'Cache', 'remember', 'seed_everything', 'get_device', 'atomic_write_bytes',
+__all__ = ['ANY', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'ETD_PATTERN', 'TRAIN_TYPE', 'FOLDER_NAME', 'CORE_OPTIONS', 'OPTIONS',
+           'COMPONENTS', 'OPTION_ALIASES', 'MANIPULATION_ALIASES', 'METHOD_ALIASES', 'CUError', 'lookup',
+           'did_you_mean', 'Range', 'integers', 'Option', 'core', 'Config', 'declare_options', 'component_options',
+           'check_options', 'config_hash', 'Cache', 'remember', 'seed_everything', 'get_device', 'atomic_write_bytes',
            'atomic_write_json', 'remove_stale_temp_files', 'check_writable_dir', 'load_plugins']
 
 # %% ../nbs/00_core.ipynb #ba3b54ff
@@ -69,6 +69,16 @@ def integers(lo:int=0, # the smallest value allowed
     "The `Range` of integers from `lo` (to `hi`)."
     words = f'an integer from {lo} to {hi}' if hi is not None else f'an integer, {lo} or more'
     return Range(lambda v: _int(v) and lo <= v and (hi is None or v <= hi), words + (f' ({note})' if note else ''))
+
+# %% ../nbs/00_core.ipynb #3c5d9e21
+ETD_PATTERN = re.compile(r'ETDfix(\d+)mem(\d+)drop1')  # REM's train_type; fix in 1..99 and mem in 0..100 (percent)
+
+def _train_type(v):
+    m = isinstance(v, str) and ETD_PATTERN.fullmatch(v)
+    return v == 'baseline' or bool(m and 1 <= int(m[1]) <= 99 and int(m[2]) <= 100)
+
+TRAIN_TYPE = Range(_train_type, "baseline, or ETDfix<F>mem<M>drop1 with F from 1 to 99 and M from 0 to 100 "
+                                "(REM's example-tied dropout, e.g. ETDfix50mem20drop1)")
 
 # %% ../nbs/00_core.ipynb #0e6f2a19
 @dataclass(frozen=True)
@@ -137,6 +147,8 @@ class Config:
     unlearn_lr: float|None = core(None, "peak learning rate of unlearning (default: the method's, else pretrain_lr)",
                                   POSITIVE)
     wd: float = core(5e-4, 'SGD weight decay', NON_NEGATIVE)
+    train_type: str = core('baseline', "pretraining: baseline, or REM's example-tied dropout (ETDfix50mem20drop1: "
+                                       'half the channels always on, 20% of the rest tied to each example)', TRAIN_TYPE)
     data_dir: str = core('data', 'where datasets are read from (and cached)')
     save_dir: str = core('logs', 'pretrained-model cache, and results when no out_dir is given')
     exp_name: str = core('unlearn', 'results go to save_dir/exp_name/<run id>/ when no out_dir is given', FOLDER_NAME)

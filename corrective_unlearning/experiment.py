@@ -73,7 +73,8 @@ def resolve(cfg:Config): # the configuration as given
 # %% ../nbs/07_experiment.ipynb #3509e635
 SCHEMA_VERSION = 2
 LOCATION_KEYS = ('data_dir', 'save_dir', 'exp_name', 'device')  # where, not what: not part of the run id
-LATER_CORE = dict(threads=1)  # core options added after runs were published: hashed only away from these defaults
+# core options added after runs were published: hashed only away from these defaults
+LATER_CORE = dict(threads=1, train_type='baseline')
 
 def identity(d:dict): # a flat configuration (or pretraining configuration)
     "`d` without the core options that are at their `LATER_CORE` default: what every earlier run did."
@@ -103,7 +104,7 @@ def migrate_row(row:dict): # a flat row: a results.csv row, or a result's config
 
 # %% ../nbs/07_experiment.ipynb #eb1047f0
 PRETRAIN_KEYS = ('dataset', 'num_classes', 'model', 'dataset_method', 'forget_set_size', 'val_size', 'pretrain_iters',
-                 'pretrain_lr', 'wd', 'batch_size', 'seed', 'threads')
+                 'pretrain_lr', 'wd', 'batch_size', 'seed', 'threads', 'train_type')
 LEGACY_PRETRAIN_OPTIONS = dict(patch_size=3, weights='auto')  # hashed into every checkpoint's name before schema 2
 
 def pretrain_config(cfg:Config, # resolved config
@@ -144,7 +145,9 @@ def build_model(cfg:Config, # resolved config
     "A freshly initialised model for `cfg`, seeded by `cfg.seed`."
     torch.manual_seed(cfg.seed)
     s, shaping = data.spec, {o.name: cfg.options[o.name] for o in component_options('model', cfg.model)}
-    return make_model(cfg.model, cfg.num_classes, s.channels, s.image_size, **shaping).to(data.device)
+    model = make_model(cfg.model, cfg.num_classes, s.channels, s.image_size, **shaping).to(data.device)
+    sample = torch.zeros(2, s.channels, s.image_size, s.image_size, device=data.device)
+    return apply_train_type(model, cfg.train_type, sample)
 
 def synchronize(device:torch.device, # the device whose queued work to wait for
                 since:float): # a time.perf_counter() reading
@@ -194,6 +197,7 @@ def pretrained_model(cfg:Config, # resolved config
         idx = (~manip.mask if clean else torch.ones_like(manip.mask)).nonzero().flatten()
         t = time.perf_counter()
         fit(model, data, manip, idx, iters=cfg.pretrain_iters, lr=cfg.pretrain_lr, wd=cfg.wd,
+            loss_fn=None if cfg.train_type == 'baseline' else tied_cross_entropy,
             batch_size=cfg.batch_size, seed=cfg.seed, desc='clean model' if clean else 'pretrain')
         seconds = synchronize(data.device, t)
         save_checkpoint(path, dict(model=model.state_dict(), config=pretrain_config(cfg, clean)))
@@ -318,7 +322,7 @@ def divergence_message(result:dict): # a result with diverged == True
 
 # %% ../nbs/07_experiment.ipynb #9a28033b
 SUMMARY_METRICS = ('corrected_acc', 'corrected_acc_nontarget', 'retain_acc', 'clean_test_acc', 'attack_success_rate',
-                   'manip_acc', 'deletion_acc', 'mia_forget')
+                   'manip_acc', 'deletion_acc', 'mia_forget', 'utility_x_healed')
 
 def format_summary(result:dict): # what run_experiment returned
     "A readable table of the run's metrics next to the manipulated and clean models."

@@ -18,12 +18,15 @@ from .training import *
 
 # %% auto #0
 __all__ = ['METHODS', 'LAST_K', 'SCRUB_ALPHAS', 'SCRUB_OPTIONS', 'IMPORTANCE_KINDS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'SSD_OPTIONS',
-           'SSD_SWEEP', 'SSD_SWEPT', 'POTION_STEP', 'POTION_TRIES', 'P_CUT', 'NG_ALPHA', 'SALUN_RATIO', 'Method',
-           'register_method', 'get_method', 'retrain_on', 'naive', 'exact_unlearning', 'catastrophic_forgetting',
-           'distill_kl', 'scrub_loss', 'scrub', 'bad_teacher_loss', 'bad_teaching', 'importances', 'dampen_',
-           'remembered_importances', 'full_importances', 'ssd', 'lfssd', 'manipulated_label_acc', 'potion_select_wt',
-           'potion', 'paired_batches', 'neggrad_plus_loss', 'neggrad_plus', 'random_label_loss', 'random_labels',
-           'saliency_mask', 'salun']
+           'SSD_SWEEP', 'SSD_SWEPT', 'POTION_STEP', 'POTION_TRIES', 'P_CUT', 'NG_ALPHA', 'SALUN_RATIO',
+           'REMOVAL_THRESHOLD', 'KEEPING_SAMPLES', 'FORGET_EPOCHS', 'NPO_BETA', 'REM_OPTIONS', 'SHARED_MASK_ID',
+           'Method', 'register_method', 'get_method', 'retrain_on', 'naive', 'exact_unlearning',
+           'catastrophic_forgetting', 'distill_kl', 'scrub_loss', 'scrub', 'bad_teacher_loss', 'bad_teaching',
+           'importances', 'dampen_', 'remembered_importances', 'full_importances', 'ssd', 'lfssd',
+           'manipulated_label_acc', 'potion_select_wt', 'potion', 'paired_batches', 'neggrad_plus_loss', 'neggrad_plus',
+           'random_label_loss', 'random_labels', 'saliency_mask', 'salun', 'keeping_sample', 'removal_score',
+           'npo_loss', 'forget_passes', 'gradient_ascent', 'npo', 'dedicate_capacity', 'rem_flush', 'rem_repair_loss',
+           'rem']
 
 # %% ../nbs/06_methods.ipynb #dc5bf4f0
 @dataclass
@@ -287,14 +290,16 @@ def lfssd(model, # the manipulated model (left unchanged)
 # %% ../nbs/06_methods.ipynb #e39404d6
 @torch.no_grad()
 def manipulated_label_acc(model, # the model
-                          split:Split): # data, manipulation and S_f
-    "Accuracy on the found samples, as trained, against their manipulated labels."
+                          split:Split, # data, manipulation and S_f
+                          idx:torch.Tensor|None=None): # training samples to score (None: the found ones)
+    "Accuracy on training samples (default: the found ones), as trained, against their manipulated labels."
     model.eval()
+    idx = split.forget.nonzero().flatten() if idx is None else idx
     hits = 0
-    for b in split.forget.nonzero().flatten().split(1024):
+    for b in idx.split(1024):
         x, y = manipulated_batch(split.data, split.manip, b, augment=False)
         hits += (model(x).argmax(1) == y).sum().item()
-    return hits / max(int(split.forget.sum()), 1)
+    return hits / max(len(idx), 1)
 
 # %% ../nbs/06_methods.ipynb #8a27f276
 def potion_select_wt(ratios:np.ndarray, # finite forget / retained importance ratios, all parameters
@@ -420,3 +425,150 @@ def salun(model, # the manipulated model (left unchanged)
         with torch.no_grad():
             for p, keep, p0 in zip(m.parameters(), mask, start): p.copy_(torch.where(keep, p, p0))
     return random_labels(model, split, cfg, after_step=pin)
+
+# %% ../nbs/06_methods.ipynb #5a7d9e01
+REMOVAL_THRESHOLD = Option('removal_threshold', float, 0.2, 'REM, NPO, Ascent: accuracy on S_f (manipulated labels) '
+                           'at or below which the found samples count as removed', FRACTION)
+KEEPING_SAMPLES = 5000  # retained samples the checkpoint rule scores (REM's code: all of them)
+
+def keeping_sample(split:Split, # data, manipulation and S_f
+                   seed:int): # draws the sample
+    "At most `KEEPING_SAMPLES` retained training indices, drawn once per run."
+    retain = split.retain.nonzero().flatten()
+    pick = torch.randperm(len(retain), generator=torch.Generator().manual_seed(seed))[:KEEPING_SAMPLES]
+    return retain[pick.to(retain.device)].sort().values
+
+def removal_score(model, # the model
+                  split:Split, # data, manipulation and S_f
+                  keep:torch.Tensor, # retained training indices (`keeping_sample`)
+                  threshold:float): # removal below this earns nothing more
+    "REM's checkpoint score: accuracy on `keep` x (1 - max(accuracy on S_f against its manipulated labels, threshold))."
+    return manipulated_label_acc(model, split, keep) * (1 - max(manipulated_label_acc(model, split), threshold))
+
+# %% ../nbs/06_methods.ipynb #3d8e5b62
+FORGET_EPOCHS = Option('forget_epochs', int, 10, "NPO, Ascent: passes over S_f at most (REM's budget: about ten)",
+                       integers(1))
+NPO_BETA = Option('npo_beta', float, 1.0, 'NPO and REM: inverse temperature of the preference loss', POSITIVE)
+
+def npo_loss(logits, # the model's outputs
+             ref_logits, # the reference model's outputs on the same images
+             y, # the labels to unlearn
+             beta:float, # inverse temperature
+             reduce:bool=True): # the batch mean, else per sample
+    "NPO's loss: -(2/beta) log sigmoid(beta (CE - CE_ref)); it falls as the model's loss rises above the reference's."
+    z = F.cross_entropy(logits, y, reduction='none') - F.cross_entropy(ref_logits, y, reduction='none')
+    loss = -(2 / beta) * F.logsigmoid(beta * z)
+    return loss.mean() if reduce else loss
+
+def forget_passes(model, # the manipulated model (left unchanged)
+                  split:Split, # data, manipulation and the found samples S_f
+                  cfg, # the resolved `Config` (forget_epochs, removal_threshold, the unlearning options)
+                  loss_fn:Callable, # loss_fn(model, x, y, idx) on a batch of S_f
+                  desc:str): # progress-bar label
+    "Passes over S_f with `loss_fn` while S_f is not removed, at most `forget_epochs`; the best-scoring model."
+    model = copy.deepcopy(model)
+    if not split.forget.any(): return model
+    keep, found = keeping_sample(split, cfg.seed), split.forget.nonzero().flatten()
+    best, best_score = copy.deepcopy(model), removal_score(model, split, keep, cfg.removal_threshold)
+    gen = torch.Generator(split.data.device).manual_seed(cfg.seed + 4)
+    for epoch in range(cfg.forget_epochs):
+        if epoch and manipulated_label_acc(model, split) <= cfg.removal_threshold: break
+        fit(model, split.data, split.manip, batches=index_batches(found, cfg.batch_size, gen),
+            iters=-(-len(found) // cfg.batch_size), lr=cfg.unlearn_lr, wd=cfg.wd, seed=cfg.seed + epoch,
+            loss_fn=loss_fn, schedule=False, desc=desc)
+        score = removal_score(model, split, keep, cfg.removal_threshold)
+        if score > best_score: best, best_score = copy.deepcopy(model), score
+    return best
+
+# %% ../nbs/06_methods.ipynb #1e4b7a36
+@register_method('Ascent', [FORGET_EPOCHS, REMOVAL_THRESHOLD], color='sienna', unlearn_lr=0.005)
+def gradient_ascent(model, # the manipulated model (left unchanged)
+                    split:Split, # data, manipulation and the found samples S_f
+                    cfg): # the resolved `Config`
+    "Gradient ascent on the found samples' loss until they are removed (REM's rule picks the pass)."
+    return forget_passes(model, split, cfg, lambda m, x, y, idx: -F.cross_entropy(m(x), y), 'Ascent')
+
+@register_method('NPO', [FORGET_EPOCHS, REMOVAL_THRESHOLD, NPO_BETA], color='darkviolet', unlearn_lr=0.005)
+def npo(model, # the manipulated model (left unchanged)
+        split:Split, # data, manipulation and the found samples S_f
+        cfg): # the resolved `Config`
+    "Negative preference optimisation on the found samples against the model it starts from (REM's rule picks the pass)."
+    ref = copy.deepcopy(model).eval()
+    def loss_fn(m, x, y, idx):
+        with torch.no_grad(): r = ref(x)
+        return npo_loss(m(x), r, y, cfg.npo_beta)
+    return forget_passes(model, split, cfg, loss_fn, 'NPO')
+
+# %% ../nbs/06_methods.ipynb #0c7e4b58
+REM_OPTIONS = (REMOVAL_THRESHOLD, NPO_BETA,
+               Option('rem_rounds', int, 10, 'REM: rounds of flush and repair that share unlearn_iters', integers(1)),
+               Option('rem_flush_epochs', int, 100, 'REM: passes of NPO over S_f per flush, at most', integers(0)),
+               Option('rem_pmem', float, 0.2, "REM: share of the tied units each example's mask switches on where "
+                      "pretraining left them off (the authors' force_pmem)", FRACTION),
+               Option('rem_units', float, 1.0, "REM: tied units added to each block of a baseline model, as a share "
+                      "of the block's channels", POSITIVE))
+SHARED_MASK_ID = -1  # the found samples' one mask: no training example has this id
+
+def dedicate_capacity(model:nn.Sequential, # the model (changed in place)
+                      x:torch.Tensor, # a sample batch of its inputs
+                      cfg): # the resolved `Config` (rem_pmem, rem_units)
+    "Tied units for REM: switch on a model's unused example-tied channels, or append adapters; True when added."
+    tied = [m for m in model.modules() if isinstance(m, ExampleTiedDropout)]
+    for d in tied:
+        if d.p_mem == 0: d.p_mem = cfg.rem_pmem
+    if tied: return False
+    with torch.random.fork_rng(devices=[]):  # the adapters' initial weights follow the run's seed, nothing else
+        torch.manual_seed(cfg.seed)
+        add_tied_units(model, x, lambda i, c, spatial: TiedAdapter(c, max(1, round(cfg.rem_units * c)), cfg.rem_pmem,
+                                                                   salt=i, spatial=spatial))
+    return True
+
+# %% ../nbs/06_methods.ipynb #6a1d9f47
+def rem_flush(model, ref, split:Split, cfg, mask_ids:torch.Tensor, gen:torch.Generator):
+    "NPO passes over S_f (tied units off) while it is not removed, at most `rem_flush_epochs`."
+    found = split.forget.nonzero().flatten()
+    def loss_fn(m, x, y, idx):
+        with torch.no_grad(), examples(ref, mask_ids[idx]): r = ref(x)
+        return npo_loss(m(x), r, y, cfg.npo_beta)
+    for _ in range(cfg.rem_flush_epochs):
+        if manipulated_label_acc(model, split) <= cfg.removal_threshold: break
+        fit(model, split.data, split.manip, batches=index_batches(found, cfg.batch_size, gen),
+            iters=-(-len(found) // cfg.batch_size), lr=cfg.unlearn_lr, wd=cfg.wd, seed=cfg.seed, loss_fn=loss_fn,
+            schedule=False, desc='REM flush')
+
+def rem_repair_loss(m, ref, x, y, idx, forget:torch.Tensor, mask_ids:torch.Tensor, beta:float):
+    "Every sample fitted through its tied units; the found ones, through their shared mask, also removed with them off."
+    with torch.no_grad(), examples(ref, mask_ids[idx]): r = ref(x)
+    with examples(m, mask_ids[idx]): through_units = npo_loss(m(x), r, y, beta, reduce=False)
+    f = forget[idx]
+    if not f.any(): return -through_units.mean()
+    removed = npo_loss(m(x), r, y, beta, reduce=False)
+    return (-through_units + f * removed).mean()
+
+@register_method('REM', REM_OPTIONS, color='black', unlearn_lr=0.005)
+def rem(model, # the manipulated model (left unchanged)
+        split:Split, # data, manipulation and the found samples S_f
+        cfg): # the resolved `Config`
+    "REM: redirect the found samples into tied units added for them, remove them elsewhere, switch the units off."
+    model = copy.deepcopy(model)
+    if not split.forget.any(): return model
+    data = split.data
+    dedicate_capacity(model, manipulated_batch(data, split.manip, torch.arange(2, device=data.device),
+                                               augment=False)[0], cfg)
+    ref = copy.deepcopy(model).eval()
+    mask_ids = torch.where(split.forget, SHARED_MASK_ID, torch.arange(data.n_train, device=data.device))
+    keep = keeping_sample(split, cfg.seed)
+    gen = torch.Generator(data.device).manual_seed(cfg.seed + 5)
+    best, best_score = remove_tied_units(copy.deepcopy(model)), removal_score(model, split, keep, cfg.removal_threshold)
+    repair = index_batches(torch.arange(data.n_train, device=data.device), cfg.batch_size, gen)
+    def loss_fn(m, x, y, idx): return rem_repair_loss(m, ref, x, y, idx, split.forget, mask_ids, cfg.npo_beta)
+    done, per_round = 0, max(1, cfg.unlearn_iters // cfg.rem_rounds)
+    while done < cfg.unlearn_iters:
+        rem_flush(model, ref, split, cfg, mask_ids, gen)
+        steps = min(per_round, cfg.unlearn_iters - done)
+        fit(model, data, split.manip, batches=repair, iters=steps, lr=cfg.unlearn_lr, wd=cfg.wd, seed=cfg.seed + done,
+            loss_fn=loss_fn, schedule=False, desc='REM repair')
+        done += steps
+        score = removal_score(model, split, keep, cfg.removal_threshold)
+        if score > best_score: best, best_score = remove_tied_units(copy.deepcopy(model)), score
+    return best

@@ -15,8 +15,8 @@ from .training import autocast
 
 # %% auto #0
 __all__ = ['VAL_METRICS', 'predict_logits', 'predict', 'accuracy', 'entropy_of', 'prediction_entropy', 'mia_draw', 'mia_attack',
-           'mia_forget', 'heldout_metrics', 'model_outputs', 'metrics_from_outputs', 'evaluate', 'soft_confusion',
-           'most_confused_pair']
+           'mia_forget', 'heldout_metrics', 'model_outputs', 'healed_metrics', 'metrics_from_outputs', 'evaluate',
+           'soft_confusion', 'most_confused_pair']
 
 # %% ../nbs/05_metrics.ipynb #cf8b690b
 @torch.no_grad()
@@ -147,6 +147,12 @@ def model_outputs(model:torch.nn.Module, # the model to evaluate, on data.device
                 val=out(data.x_val) if has_val else None,
                 val_triggered=out(data.x_val, trig) if trig and has_val else None)
 
+# %% ../nbs/05_metrics.ipynb #1a6d0e93
+def healed_metrics(r:dict): # a result's metrics (manip_acc and retain_acc)
+    "REM's healed measure (`manip_acc`) and Utility x Healed (`manip_acc` x `retain_acc`), as fractions."
+    healed, utility = r.get('manip_acc'), r.get('retain_acc')
+    return dict(healed=healed, utility_x_healed=None if healed is None or utility is None else healed * utility)
+
 # %% ../nbs/05_metrics.ipynb #f7c01b7a
 def metrics_from_outputs(out:dict, # what model_outputs returned
                          split:Split): # data, manipulation and S_f
@@ -167,6 +173,7 @@ def metrics_from_outputs(out:dict, # what model_outputs returned
         members, unseen = draw
         r['mia_forget'] = mia_attack(entropy_of(out['manipulated'][position[members]]),
                                      entropy_of(out['test' if m.trigger is None else 'test_triggered'][unseen]))
+    r |= healed_metrics(r)
     if out['val'] is None: return r | {name: None for name in VAL_METRICS.values()}  # no validation set (val_size=0)
     v = heldout_metrics(m, data.y_val, pred('val'), pred('val_triggered'))
     return r | {name: v[k] for k, name in VAL_METRICS.items()}

@@ -4,15 +4,17 @@
 
 # %% ../nbs/03_models.ipynb #5d5f397a
 from __future__ import annotations
-import inspect
+import contextlib, inspect
+import numpy as np
 import torch
 from torch import nn
 from .core import *
 
 # %% auto #0
-__all__ = ['MODELS', 'block', 'conv_bn', 'Residual', 'head', 'register_model', 'smallcnn', 'conv_bn_celu', 'resnet9',
-           'channels_last_safe', 'memory_format', 'make_model', 'valid_ks', 'first_trained_block', 'freeze_front',
-           'front_eval', 'reinit_']
+__all__ = ['MODELS', 'TIED_UNITS', 'block', 'conv_bn', 'Residual', 'head', 'register_model', 'smallcnn', 'conv_bn_celu',
+           'resnet9', 'channels_last_safe', 'memory_format', 'make_model', 'valid_ks', 'first_trained_block',
+           'freeze_front', 'front_eval', 'reinit_', 'tied_uniform', 'ExampleTiedDropout', 'TiedAdapter', 'examples',
+           'block_widths', 'add_tied_units', 'remove_tied_units', 'etd_shares', 'apply_train_type']
 
 # %% ../nbs/03_models.ipynb #f682a4cd
 def block(*layers:nn.Module, # the block's layers, in order
@@ -156,6 +158,97 @@ def reinit_(model:nn.Sequential, # a model built from blocks
             reset = getattr(mod, 'reset_parameters', None) or getattr(mod, '_reset_parameters', None)
             if callable(reset): reset()
     return model
+
+# %% ../nbs/03_models.ipynb #2a7f4c11
+def tied_uniform(ids:torch.Tensor, # example ids (any integers), on the model's device
+                 n:int, # units
+                 salt:int=0): # tells layers apart
+    "len(ids) x n numbers in [0, 1), fixed for each (id, unit, salt): an integer hash, the same on every device."
+    x = (ids[:, None].long() * 1000003 + torch.arange(n, device=ids.device) * 7919 + salt * 104729) & 0xFFFFFFFF
+    for _ in range(2): x = ((x ^ (x >> 16)) * 0x45D9F3B) & 0xFFFFFFFF  # products stay below 2**59: no overflow
+    return ((x ^ (x >> 16)) >> 8).float() / 2**24
+
+# %% ../nbs/03_models.ipynb #7e3b9a42
+class ExampleTiedDropout(nn.Module):
+    "Channels: the first `p_fixed` share always on; each other one on for an example with probability `p_mem`."
+    def __init__(self, channels:int, p_fixed:float, p_mem:float, salt:int=0):
+        super().__init__()
+        self.n_fixed = int(p_fixed * channels)
+        self.n_tied, self.p_mem, self.salt = channels - self.n_fixed, p_mem, salt
+        self.ids = None  # the examples of the batch (set by `examples`); None: inference, tied channels off
+
+    def tied_mask(self, n:int, device): # per example: which tied channels are on
+        if self.ids is None: return torch.zeros(n, self.n_tied, device=device)
+        return (tied_uniform(self.ids, self.n_tied, self.salt) < self.p_mem).float()
+
+    def forward(self, x):
+        mask = torch.cat([torch.ones(len(x), self.n_fixed, device=x.device), self.tied_mask(len(x), x.device)], 1)
+        return x * mask.view(*mask.shape, *[1] * (x.dim() - 2)).to(x.dtype)
+
+class TiedAdapter(nn.Module):
+    "A residual branch through `units` example-tied units (1x1 convolutions, or linear on flat features); off at inference."
+    def __init__(self, channels:int, units:int, p_mem:float, salt:int=0, spatial:bool=True):
+        super().__init__()
+        layer = (lambda a, b: nn.Conv2d(a, b, 1, bias=False)) if spatial else (lambda a, b: nn.Linear(a, b, bias=False))
+        self.down, self.up = layer(channels, units), layer(units, channels)
+        self.units, self.p_mem, self.salt, self.ids = units, p_mem, salt, None
+        nn.init.zeros_(self.up.weight)  # the model is unchanged until the branch is trained
+
+    def forward(self, x):
+        if self.ids is None: return x
+        mask = (tied_uniform(self.ids, self.units, self.salt) < self.p_mem).to(x.dtype)
+        h = torch.relu(self.down(x))
+        return x + self.up(h * mask.view(*mask.shape, *[1] * (x.dim() - 2)))
+
+TIED_UNITS = (ExampleTiedDropout, TiedAdapter)
+
+# %% ../nbs/03_models.ipynb #0f5e8a63
+@contextlib.contextmanager
+def examples(model:nn.Module, # a model with tied units
+             ids:torch.Tensor): # the example id of every sample of the batch, on the model's device
+    "Within the block, the model's tied units follow `ids`; afterwards they are off again."
+    units = [m for m in model.modules() if isinstance(m, TIED_UNITS)]
+    for u in units: u.ids = ids
+    try: yield model
+    finally:
+        for u in units: u.ids = None
+
+def block_widths(model:nn.Sequential, # a model built from blocks
+                 x:torch.Tensor): # a sample batch of its inputs
+    "(channels, spatial?) of each block's output."
+    out = []
+    with torch.no_grad():
+        for b in model: x = b(x); out.append((x.shape[1], x.dim() == 4))
+    return out
+
+def add_tied_units(model:nn.Sequential, # a model built from blocks (changed in place)
+                   x:torch.Tensor, # a sample batch of its inputs, on its device
+                   make): # make(block index, channels, spatial) -> the unit to append
+    "Append a tied unit to every block but the last; return the model."
+    was = model.training
+    widths = block_widths(model.eval(), x)
+    for i, (b, (c, spatial)) in enumerate(zip(list(model)[:-1], widths)): b.append(make(i, c, spatial).to(x.device))
+    return model.train(was)
+
+def remove_tied_units(model:nn.Sequential): # a model with tied units appended (changed in place)
+    "Take away the appended `TiedAdapter`s: the architecture the model had before."
+    for b in model:
+        if isinstance(b, nn.Sequential) and isinstance(b[-1], TiedAdapter): del b[-1]
+    return model
+
+# %% ../nbs/03_models.ipynb #5c8a0e27
+def etd_shares(train_type:str): # a `Config.train_type`
+    "(always-on share, tied share) of an ETD train_type such as ETDfix50mem20drop1, or None for baseline."
+    m = ETD_PATTERN.fullmatch(train_type)
+    return None if m is None else (int(m[1]) / 100, int(m[2]) / 100)
+
+def apply_train_type(model:nn.Sequential, # a freshly built model
+                     train_type:str, # baseline, or an ETD variant
+                     x:torch.Tensor): # a sample batch of its inputs, on its device
+    "`model` with example-tied dropout after every block but the last for an ETD `train_type`; else unchanged."
+    shares = etd_shares(train_type)
+    if shares is None: return model
+    return add_tied_units(model, x, lambda i, c, spatial: ExampleTiedDropout(c, *shares, salt=i))
 
 # %% ../nbs/03_models.ipynb #88949239
 from . import paper_models  # noqa: E402,F401  (registers the paper's models)

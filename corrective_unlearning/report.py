@@ -14,10 +14,21 @@ from .grid import get_grid, grid_dir, plan, read_results
 from .methods import METHODS
 
 # %% auto #0
-__all__ = ['SELECTIONS', 'PROBLEM', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'result_row', 'collect', 'diverged',
-           'selection_score', 'setting_columns', 'setting_scores', 'select_settings', 'method_color', 'mean_ci',
-           'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'problems', 'write_report', 'summary_table',
-           'machine_note', 'gap_closed']
+__all__ = ['SELECTIONS', 'PROBLEM', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'REGULARITY', 'with_healed',
+           'result_row', 'collect', 'diverged', 'selection_score', 'setting_columns', 'setting_scores',
+           'select_settings', 'method_color', 'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices',
+           'problems', 'summary_table', 'machine_note', 'gap_closed', 'task_space', 'plot_task_space', 'write_report']
+
+# %% ../nbs/09_report.ipynb #5e8c1d02
+def with_healed(df:pd.DataFrame): # a results table
+    ("`df` with REM's healed measures (see the metrics notebook) for the unlearned and both reference models, "
+     "filled in from `manip_acc` and `retain_acc` where a row predates them.")
+    df = df.copy()
+    for p in ('', 'manipulated_', 'clean_'):
+        if f'{p}manip_acc' not in df: continue
+        derived = dict(healed=df[f'{p}manip_acc'], utility_x_healed=df[f'{p}manip_acc'] * df[f'{p}retain_acc'])
+        for k, v in derived.items(): df[p + k] = df[p + k].fillna(v) if p + k in df else v
+    return df
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def result_row(result:dict, # a parsed result.json
@@ -58,9 +69,9 @@ def collect(name:str, # grid name or JSON spec path
                             "as now defined; left out")
     fresh = pd.DataFrame(rows)
     published = {r.run_id for r in runs if r.status == 'published'}
-    if not published: return fresh
+    if not published: return with_healed(fresh)
     old = read_results(grid_dir(spec, root) / 'results.csv')
-    return pd.concat([fresh, old[old.run_id.isin(published)]], ignore_index=True)
+    return with_healed(pd.concat([fresh, old[old.run_id.isin(published)]], ignore_index=True))
 
 # %% ../nbs/09_report.ipynb #b25485cb
 def diverged(df:pd.DataFrame): # collect()'s table, or a results.csv read back
@@ -230,31 +241,11 @@ def edge_choices(df:pd.DataFrame, # collect()'s table
     return pd.DataFrame(rows,
                         columns=PROBLEM + ['unlearn_method', 'deletion_fraction', 'option', 'value', 'edge', 'tried'])
 
-# %% ../nbs/09_report.ipynb #40c77c5b
+# %% ../nbs/09_report.ipynb #431186e2
 def problems(df:pd.DataFrame): # collect()'s table
     "The (dataset, model, manipulation, |S_m|) groups of the table."
     return df.groupby(PROBLEM, sort=True)
 
-def write_report(name:str, # grid name or spec path
-                 root='runs', # runs root
-                 select:str='val'): # choose settings by validation (val) or test metrics
-    "Write results.csv, the figure and the trade-off plot of every problem of grid `name`; return their paths."
-    import matplotlib.pyplot as plt
-    df = collect(name, root)
-    if df.empty: raise CUError(f"grid {name} has no complete runs under {grid_dir(get_grid(name), root)}; "
-                               f"run `corrective-unlearning grid {name}` first")
-    out = grid_dir(get_grid(name), root)
-    df = df.sort_values(PROBLEM + ['unlearn_method', 'deletion_fraction', 'seed', 'run_id']).reset_index(drop=True)
-    paths = [atomic_write_bytes(out / 'results.csv', df.to_csv(index=False).encode())]
-    selection_score(df, select)  # refuse a choice the table cannot support before writing anything else
-    for (dataset, model, manip, size), g in problems(df):
-        for kind, plot in (('figure', plot_problem), ('tradeoff', plot_tradeoff)):
-            fig = plot(g, select)
-            buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=110); plt.close(fig)
-            paths.append(atomic_write_bytes(out / f'{kind}_{dataset}_{manip}_{size}.png', buf.getvalue()))
-    return paths
-
-# %% ../nbs/09_report.ipynb #431186e2
 def summary_table(df:pd.DataFrame, # collect()'s table
                   select:str='val'): # choose settings by validation (val) or test metrics
     "Mean test corrected / retain accuracy (%) of each method's chosen setting, per problem and fraction."
@@ -291,3 +282,61 @@ def gap_closed(df:pd.DataFrame, # collect()'s table
     s = select_settings(df, select)
     return s.assign(gap_closed=(s.corrected_acc - s.manipulated_corrected_acc)
                                / (s.clean_corrected_acc - s.manipulated_corrected_acc))
+
+# %% ../nbs/09_report.ipynb #9c2e5d71
+REGULARITY = ('randomlabelswap', 'interclasslabelswap', 'poisoning')  # least to most regular, as REM orders them
+
+def task_space(df:pd.DataFrame, # collect()'s table
+               select:str='val'): # choose settings and methods by validation (val) or test metrics
+    "Per dataset, manipulation and fraction found: the best method under the selection rule and its gap closed."
+    g = gap_closed(df, select)
+    g = g.assign(score=selection_score(g, select))
+    keys = ['dataset', 'dataset_method', 'forget_set_size', 'deletion_fraction']
+    per = (g.groupby(keys + ['unlearn_method'])
+            .agg(score=('score', 'mean'), gap_closed=('gap_closed', 'mean'), seeds=('seed', 'nunique')).reset_index())
+    return per.loc[per.groupby(keys).score.idxmax()].reset_index(drop=True)
+
+def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
+                    select:str='val'): # choose settings and methods by validation (val) or test metrics
+    "The task space of one dataset: per manipulation (by regularity) and fraction found, the best method and its gap."
+    import matplotlib; matplotlib.use('Agg', force=False)
+    import matplotlib.pyplot as plt
+    best = task_space(df, select)
+    manips = [m for m in REGULARITY if m in set(best.dataset_method)] + sorted(set(best.dataset_method) - set(REGULARITY))
+    fracs = sorted(best.deletion_fraction.unique())
+    fig, ax = plt.subplots(figsize=(0.95 * len(fracs) + 2.4, 0.85 * len(manips) + 1.5), layout='constrained')
+    for _, r in best.iterrows():
+        i, j = manips.index(r.dataset_method), fracs.index(r.deletion_fraction)
+        ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, color=method_color(r.unlearn_method),
+                                                  alpha=0.4, lw=0))
+        ax.text(j, i, f'{r.unlearn_method}\n{r.gap_closed:+.2f}', ha='center', va='center', fontsize=7)
+    ax.set(xlim=(-0.5, len(fracs) - 0.5), ylim=(-0.5, len(manips) - 0.5), xlabel='fraction of S_m found',
+           ylabel='manipulation (more regular: higher)')
+    ax.set_xticks(range(len(fracs)), [f'{f:.0%}' for f in fracs]); ax.set_yticks(range(len(manips)), manips)
+    seeds = df.seed.nunique()
+    ax.set_title(f"{df.dataset.iloc[0]}: the best method per cell and the share of the gap it closes (test, mean over "
+                 f"{seeds} seed{'s' if seeds > 1 else ''});\n{SELECTED_BY[select]}, methods compared by the same rule",
+                 fontsize=9)
+    return fig
+
+# %% ../nbs/09_report.ipynb #40c77c5b
+def write_report(name:str, # grid name or spec path
+                 root='runs', # runs root
+                 select:str='val'): # choose settings by validation (val) or test metrics
+    "Write results.csv, every problem's figure and trade-off plot, and each dataset's task space; return the paths."
+    import matplotlib.pyplot as plt
+    df = collect(name, root)
+    if df.empty: raise CUError(f"grid {name} has no complete runs under {grid_dir(get_grid(name), root)}; "
+                               f"run `corrective-unlearning grid {name}` first")
+    out = grid_dir(get_grid(name), root)
+    df = df.sort_values(PROBLEM + ['unlearn_method', 'deletion_fraction', 'seed', 'run_id']).reset_index(drop=True)
+    paths = [atomic_write_bytes(out / 'results.csv', df.to_csv(index=False).encode())]
+    selection_score(df, select)  # refuse a choice the table cannot support before writing anything else
+    def save(fig, name):
+        buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=110); plt.close(fig)
+        paths.append(atomic_write_bytes(out / name, buf.getvalue()))
+    for (dataset, model, manip, size), g in problems(df):
+        for kind, plot in (('figure', plot_problem), ('tradeoff', plot_tradeoff)):
+            save(plot(g, select), f'{kind}_{dataset}_{manip}_{size}.png')
+    for dataset, g in df.groupby('dataset'): save(plot_task_space(g, select), f'taskspace_{dataset}.png')
+    return paths

@@ -15,7 +15,7 @@ from .manipulations import *
 from .models import *
 
 # %% auto #0
-__all__ = ['lr_factor', 'index_batches', 'Diverged', 'check_finite', 'autocast', 'fit']
+__all__ = ['lr_factor', 'index_batches', 'Diverged', 'check_finite', 'autocast', 'fit', 'tied_cross_entropy']
 
 # %% ../nbs/04_training.ipynb #4a86af38
 def lr_factor(step:int, # zero-based step
@@ -70,6 +70,7 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
         batches=None, # an iterator of index batches, instead of shuffling `idx`
         compile:bool|None=None, # torch.compile the model (default: env CORRECTIVE_UNLEARNING_COMPILE=1)
         after_step:Callable|None=None, # after_step(model), called after every optimiser step
+        schedule:bool=True, # the paper's schedule; False: `lr` throughout (REM, NPO and Ascent)
         desc:str='train'): # progress-bar label
     "Train `model` in place with SGD and the paper's schedule; return it in evaluation mode (raises `Diverged`)."
     fmt = memory_format(model, data.device)
@@ -85,7 +86,7 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
     front_eval(model.train(), k)
     try:
         for step in tqdm(range(iters), desc=desc, leave=False, disable=None):
-            for group in opt.param_groups: group['lr'] = lr * lr_factor(step, iters)
+            for group in opt.param_groups: group['lr'] = lr * lr_factor(step, iters) if schedule else lr
             b = next(batches)
             x, y = manipulated_batch(data, manip, b, augment=True, gen=gen)
             x = x.contiguous(memory_format=fmt)
@@ -101,3 +102,11 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
     finally:
         for p in model.parameters(): p.requires_grad_(True)
     return check_finite(model, desc).eval()
+
+# %% ../nbs/04_training.ipynb #4a1f6e38
+def tied_cross_entropy(model, # a model with tied units (see the models notebook)
+                       x, # a batch of images
+                       y, # their labels
+                       idx): # their training-set indices, which tie each to its units
+    "Cross-entropy with every example of the batch through its own example-tied units."
+    with examples(model, idx): return F.cross_entropy(model(x), y)
