@@ -134,6 +134,8 @@ class Config:
                                             'randomlabelswap (labelrandom)')
     unlearn_method: str = core('SSD', 'unlearning method (see METHODS); Naive returns the manipulated model unchanged, '
                                       "where upstream's Naive fine-tuned all layers (CF with --k -1)")
+    detect: str = core('none', 'detector that grows S_f before unlearning (see DETECTORS): none, confident, spectral '
+                               'or probe')
     forget_set_size: int|None = core(None, "|S_m|: manipulated training samples (default: the dataset's)", integers(1))
     deletion_size: int|None = core(None, '|S_f|: manipulated samples found by the developer (default: |S_m|/2)',
                                    integers(0))
@@ -225,9 +227,9 @@ def config_hash(d:dict, # JSON-serialisable values
 
 # %% ../nbs/00_core.ipynb #5a9c3e10
 class Cache:
-    ("What runs in one process share: data, pretrained models, reference outputs and importances; "
+    ("What runs in one process share: data, pretrained models, reference outputs, importances and detections; "
      "bounded and resettable.")
-    LIMITS = dict(data=4, pretrained=8, references=16, importances=16)  # entries kept of each kind
+    LIMITS = dict(data=4, pretrained=8, references=16, importances=16, detections=16)  # entries kept of each kind
 
     def __init__(self, limits:dict|None=None): # entries kept per kind, to override LIMITS
         self.limits = self.LIMITS | (limits or {})

@@ -19,6 +19,7 @@ from .models import *
 from .training import *
 from .metrics import *
 from .methods import *
+from .detection import *
 from . import datasets, paper_models  # registers the paper's datasets and models
 
 # %% auto #0
@@ -26,14 +27,14 @@ __all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'LATER_CORE', 'P
            'PHASES', 'SUMMARY_METRICS', 'run_components', 'used_options', 'resolve', 'identity', 'config_dict',
            'run_id', 'migrate_row', 'pretrain_config', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint',
            'build_model', 'synchronize', 'made_by_path', 'made_by', 'pretrained_model', 'cpu_name', 'versions',
-           'pretrained_by', 'reference_metrics', 'run_experiment', 'option_text', 'divergence_message',
-           'format_summary', 'cross_validated_pair']
+           'pretrained_by', 'reference_metrics', 'detected_samples', 'run_experiment', 'option_text',
+           'divergence_message', 'format_summary', 'cross_validated_pair']
 
 # %% ../nbs/07_experiment.ipynb #1b5c8e3a
 def run_components(cfg:Config): # a configuration with canonical names
     "The (kind, name) of every component the run uses."
     return [('dataset', cfg.dataset), ('model', cfg.model), ('manipulation', cfg.dataset_method),
-            ('method', cfg.unlearn_method)]
+            ('method', cfg.unlearn_method), ('detector', cfg.detect)]
 
 def used_options(cfg:Config): # a configuration with canonical names
     "The `Option`s of the components the run uses, by name."
@@ -51,6 +52,7 @@ def _canonical(cfg:Config):
     cfg.dataset_method = lookup(MANIPULATIONS, cfg.dataset_method, 'manipulation (dataset_method)',
                                 MANIPULATION_ALIASES)
     cfg.unlearn_method = get_method(cfg.unlearn_method)[0]
+    cfg.detect = get_detector(cfg.detect, cfg.dataset_method)[0]
     return cfg, spec
 
 def resolve(cfg:Config): # the configuration as given
@@ -74,7 +76,7 @@ def resolve(cfg:Config): # the configuration as given
 SCHEMA_VERSION = 2
 LOCATION_KEYS = ('data_dir', 'save_dir', 'exp_name', 'device')  # where, not what: not part of the run id
 # core options added after runs were published: hashed only away from these defaults
-LATER_CORE = dict(threads=1, train_type='baseline')
+LATER_CORE = dict(threads=1, train_type='baseline', detect='none')
 
 def identity(d:dict): # a flat configuration (or pretraining configuration)
     "`d` without the core options that are at their `LATER_CORE` default: what every earlier run did."
@@ -246,8 +248,25 @@ def reference_metrics(cfg:Config, # resolved config
                                     clean=model_outputs(clean, split.data, split.manip)))
     return {k: metrics_from_outputs(out, split) for k, out in outputs.items()}
 
+# %% ../nbs/07_experiment.ipynb #1b8f3d92
+def detected_samples(cfg:Config, # resolved config
+                     split:Split, # data, manipulation and S_f
+                     manipulated, # the manipulated model
+                     cache:Cache|None=None): # remembers what was flagged
+    "The training samples the run's detector flags (bool per sample), from the developer's view of the run."
+    data = split.data
+    def train(idx, seed):
+        model = build_model(replace(cfg, seed=seed, train_type='baseline'), data)
+        return fit(model, data, split.manip, idx, iters=cfg.pretrain_iters, lr=cfg.pretrain_lr, wd=cfg.wd,
+                   batch_size=cfg.batch_size, seed=seed, desc='detection fold')
+    options = tuple((o.name, cfg.options[o.name]) for o in component_options('detector', cfg.detect))
+    key = (config_hash(pretrain_config(cfg)), hashlib.sha256(split.forget.cpu().numpy().tobytes()).hexdigest(),
+           cfg.detect, options, str(data.device))
+    return remember(cache, 'detections', key,
+                    lambda: DETECTORS[cfg.detect].fn(evidence(split, manipulated, cfg.seed, train), cfg))
+
 # %% ../nbs/07_experiment.ipynb #8d2c4f67
-def _train_models(cfg, split, cache, timings):
+def _train_models(cfg, split, cache, timings, detection):
     "The manipulated, clean and unlearned models, as far as training got before a divergence (then the `Diverged`)."
     models, data, manip = {}, split.data, split.manip
     try:
@@ -256,7 +275,12 @@ def _train_models(cfg, split, cache, timings):
         models['clean'], timings['clean_seconds'], timings['clean_cached'] = pretrained_model(
             cfg, data, manip, clean=True, cache=cache)
         t = time.perf_counter()
-        unlearned = METHODS[cfg.unlearn_method].fn(models['manipulated'], split, cfg)
+        flagged = detected_samples(cfg, split, models['manipulated'], cache)
+        timings['detect_seconds'] = synchronize(data.device, t)
+        detection |= detection_metrics(flagged, split)
+        t = time.perf_counter()
+        unlearned = METHODS[cfg.unlearn_method].fn(models['manipulated'], replace(split, forget=split.forget | flagged),
+                                                   cfg)
         models['unlearned'] = check_finite(unlearned, cfg.unlearn_method)
         timings['unlearn_seconds'] = synchronize(data.device, t)
     except Diverged as e: return models, e
@@ -285,10 +309,11 @@ def _run(cfg, out_dir, cache, start):
     split = deletion_split(data, manip, cfg.deletion_size, cfg.seed, cache)
     first_trained_block(build_model(cfg, data), cfg.k)  # reject an invalid k before training anything
     timings = dict(pretrain_seconds=None, pretrain_cached=False, clean_seconds=None, clean_cached=False,
-                   unlearn_seconds=None)
-    models, diverged = _train_models(cfg, split, cache, timings)
+                   detect_seconds=None, unlearn_seconds=None)
+    detection = {}
+    models, diverged = _train_models(cfg, split, cache, timings, detection)
     t = time.perf_counter()
-    metrics = (evaluate(models['unlearned'], split) | dict(unlearn_seconds=timings['unlearn_seconds'])
+    metrics = (evaluate(models['unlearned'], split) | dict(unlearn_seconds=timings['unlearn_seconds']) | detection
                if 'unlearned' in models else None)
     reference = (reference_metrics(cfg, split, models['manipulated'], models['clean'], cache)
                  if 'clean' in models else None)
@@ -338,6 +363,12 @@ def format_summary(result:dict): # what run_experiment returned
     for k in SUMMARY_METRICS:
         row = [fmt(m.get(k)), fmt(ref.get('manipulated', {}).get(k)), fmt(ref.get('clean', {}).get(k))]
         lines.append(f"{k:<22}{row[0]:>10}{row[1]:>13}{row[2]:>8}")
+    if c.get('detect', 'none') != 'none' and m:
+        if m['detected'] == 0: lines.append(f"detection ({c['detect']}): flagged nothing; S_f unlearned as found")
+        else:
+            recall = '-' if m['detection_recall'] is None else f"{100 * m['detection_recall']:.0f}%"
+            lines.append(f"detection ({c['detect']}): flagged {m['detected']} more samples; precision "
+                         f"{100 * m['detection_precision']:.0f}%, recall {recall} of the manipulated samples not found")
     t = result['timings']
     pre = 'cached' if t['pretrain_cached'] else secs(t['pretrain_seconds'])
     lines.append(f"unlearning took {secs(t['unlearn_seconds'])}; pretraining {pre}; total {secs(t['total_seconds'])}")

@@ -13,16 +13,18 @@ from .core import *
 from .core import _alive  # whether a process id runs
 from .experiment import SCHEMA_VERSION, config_dict, migrate_row, resolve, run_id
 from .methods import METHODS, SCRUB_ALPHAS
+from .detection import DETECTORS
 
 # %% auto #0
 __all__ = ['GRIDS', 'FRACTIONS', 'DEMO_SSD_PAIRS', 'DIGITS_SWAPS', 'FASHION_SSD_PAIRS', 'FASHION_LFSSD_PAIRS', 'FASHION_PRETRAIN',
-           'FASHION_STEPS', 'POTION_ON_POISONING', 'SWAP_ALPHAS', 'PAPER_GRIDS', 'FINISHED', 'RUN_EXTRAS', 'CLAIM_BEAT',
-           'CLAIM_TIMEOUT', 'GridSpec', 'register_grid', 'axis', 'to_config', 'grid_configs', 'method_entries',
-           'values', 'ssd_pairs', 'later_methods_axis', 'rem_methods_axis', 'method_axis', 'get_grid', 'grid_dir',
-           'run_status', 'read_results', 'published_run_ids', 'run_notebook_path', 'run_parameters_source',
-           'write_run_parameters', 'WarmKernel', 'kernel_environment', 'execute_run', 'WarmKernelPlugin', 'claim_path',
-           'read_claim', 'claim_alive', 'claim_run', 'release_claim', 'grid_task', 'stop_worker_kernel', 'Run', 'plan',
-           'run_params', 'GridSummary', 'ProgressLines', 'GridStopped', 'run_grid']
+           'FASHION_STEPS', 'POTION_ON_POISONING', 'DETECT_SSD_PAIRS', 'SWAP_ALPHAS', 'PAPER_GRIDS', 'FINISHED',
+           'RUN_EXTRAS', 'CLAIM_BEAT', 'CLAIM_TIMEOUT', 'GridSpec', 'register_grid', 'axis', 'to_config',
+           'grid_configs', 'method_entries', 'values', 'ssd_pairs', 'later_methods_axis', 'rem_methods_axis',
+           'method_axis', 'detection_axis', 'get_grid', 'grid_dir', 'run_status', 'read_results', 'published_run_ids',
+           'run_notebook_path', 'run_parameters_source', 'write_run_parameters', 'WarmKernel', 'kernel_environment',
+           'execute_run', 'WarmKernelPlugin', 'claim_path', 'read_claim', 'claim_alive', 'claim_run', 'release_claim',
+           'grid_task', 'stop_worker_kernel', 'Run', 'plan', 'run_params', 'GridSummary', 'ProgressLines',
+           'GridStopped', 'run_grid']
 
 # %% ../nbs/08_grid.ipynb #5d314ebd
 @dataclass
@@ -177,6 +179,24 @@ register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning, interclass confusio
                  since_paper=[e | POTION_ON_POISONING if e['unlearn_method'] == 'Potion' else e for e in
                               later_methods_axis(FASHION_STEPS, FASHION_LFSSD_PAIRS, p_cuts=(0.0,), ng_alphas=(0.99,),
                                                  salun_ratios=(0.5,))])]))
+
+# %% ../nbs/08_grid.ipynb #6e1b4f83
+def detection_axis(manipulations:list): # dicts with dataset_method (and its options)
+    "Each manipulation with no detector and with every registered detector meant for it."
+    return [m | dict(detect=name) for m in manipulations for name, d in DETECTORS.items()
+            if d.fits is None or m['dataset_method'] in d.fits]
+
+DETECT_SSD_PAIRS = [(a, a) for a in (0.1, 1, 10, 50, 100, 500, 1000)]  # (alpha, lambda), from the upstream fifty
+
+register_grid(GridSpec('digits-detect', 'digits: EU, CF and SSD with and without each detector that fits, three '
+                       'manipulations, ten fractions, three seeds',
+    dict(dataset='digits', forget_set_size=100),
+    [axis('seed', [0, 1, 2]),
+     detection_axis([dict(dataset_method='poisoning'), dict(dataset_method='interclasslabelswap'),
+                     dict(dataset_method='randomlabelswap', forget_set_size=DIGITS_SWAPS)]),
+     axis('deletion_fraction', FRACTIONS),
+     [dict(unlearn_method='EU', k=-1, unlearn_iters=200), dict(unlearn_method='CF', k=-1, unlearn_iters=50)]
+     + method_entries('SSD', ssd_pairs(DETECT_SSD_PAIRS)) + [dict(unlearn_method='Naive', deletion_fraction=0.0)]]))
 
 # %% ../nbs/08_grid.ipynb #e62a11d6
 def _paper_grid(name, dataset, method, sizes, fractions, model, pretrain_iters, short, long, ks, alphas, description):

@@ -427,8 +427,8 @@ def salun(model, # the manipulated model (left unchanged)
     return random_labels(model, split, cfg, after_step=pin)
 
 # %% ../nbs/06_methods.ipynb #5a7d9e01
-REMOVAL_THRESHOLD = Option('removal_threshold', float, 0.2, 'REM, NPO, Ascent: accuracy on S_f (manipulated labels) '
-                           'at or below which the found samples count as removed', FRACTION)
+REMOVAL_THRESHOLD = Option('removal_threshold', float, 0.2, 'accuracy on S_f (manipulated labels) at or below which '
+                           'the found samples count as removed', FRACTION)
 KEEPING_SAMPLES = 5000  # retained samples the checkpoint rule scores (REM's code: all of them)
 
 def keeping_sample(split:Split, # data, manipulation and S_f
@@ -446,9 +446,8 @@ def removal_score(model, # the model
     return manipulated_label_acc(model, split, keep) * (1 - max(manipulated_label_acc(model, split), threshold))
 
 # %% ../nbs/06_methods.ipynb #3d8e5b62
-FORGET_EPOCHS = Option('forget_epochs', int, 10, "NPO, Ascent: passes over S_f at most (REM's budget: about ten)",
-                       integers(1))
-NPO_BETA = Option('npo_beta', float, 1.0, 'NPO and REM: inverse temperature of the preference loss', POSITIVE)
+FORGET_EPOCHS = Option('forget_epochs', int, 10, "passes over S_f at most (REM's budget: about ten)", integers(1))
+NPO_BETA = Option('npo_beta', float, 1.0, 'inverse temperature of the preference loss', POSITIVE)
 
 def npo_loss(logits, # the model's outputs
              ref_logits, # the reference model's outputs on the same images

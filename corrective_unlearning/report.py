@@ -9,17 +9,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import *
-from .experiment import LOCATION_KEYS, migrate_row
+from .experiment import LATER_CORE, LOCATION_KEYS, migrate_row
 from .grid import get_grid, grid_dir, plan, read_results
 from .methods import METHODS
+from .detection import DETECTORS
 
 # %% auto #0
-__all__ = ['SELECTIONS', 'PROBLEM', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'REGULARITY', 'with_healed',
-           'result_row', 'collect', 'diverged', 'selection_score', 'setting_columns', 'setting_scores',
-           'select_settings', 'method_color', 'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices',
-           'problems', 'summary_table', 'machine_note', 'gap_closed', 'task_space', 'plot_task_space', 'write_report']
+__all__ = ['SELECTIONS', 'PROBLEM', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'REGULARITY', 'with_later_core',
+           'with_healed', 'result_row', 'collect', 'diverged', 'selection_score', 'with_detect', 'method_label',
+           'setting_columns', 'setting_scores', 'select_settings', 'detect_style', 'method_color', 'mean_ci',
+           'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'problems', 'summary_table', 'machine_note',
+           'gap_closed', 'task_space', 'plot_task_space', 'detection_table', 'plot_detection', 'write_report']
 
 # %% ../nbs/09_report.ipynb #5e8c1d02
+def with_later_core(df:pd.DataFrame): # a results table
+    "`df` with the core options added after its older rows were written, at what those runs did (`LATER_CORE`)."
+    if df.empty: return df
+    return df.assign(**{k: df[k].fillna(v) if k in df else v for k, v in LATER_CORE.items()})
+
 def with_healed(df:pd.DataFrame): # a results table
     ("`df` with REM's healed measures (see the metrics notebook) for the unlearned and both reference models, "
      "filled in from `manip_acc` and `retain_acc` where a row predates them.")
@@ -69,9 +76,9 @@ def collect(name:str, # grid name or JSON spec path
                             "as now defined; left out")
     fresh = pd.DataFrame(rows)
     published = {r.run_id for r in runs if r.status == 'published'}
-    if not published: return with_healed(fresh)
+    if not published: return with_healed(with_later_core(fresh))
     old = read_results(grid_dir(spec, root) / 'results.csv')
-    return with_healed(pd.concat([fresh, old[old.run_id.isin(published)]], ignore_index=True))
+    return with_healed(with_later_core(pd.concat([fresh, old[old.run_id.isin(published)]], ignore_index=True)))
 
 # %% ../nbs/09_report.ipynb #b25485cb
 def diverged(df:pd.DataFrame): # collect()'s table, or a results.csv read back
@@ -95,8 +102,18 @@ def selection_score(df:pd.DataFrame, # collect()'s table
 
 # %% ../nbs/09_report.ipynb #69ec007a
 PROBLEM = ['dataset', 'model', 'dataset_method', 'forget_set_size']
-CELL = PROBLEM + ['unlearn_method', 'deletion_fraction']  # where one setting is chosen
+CELL = PROBLEM + ['unlearn_method', 'detect', 'deletion_fraction']  # where one setting is chosen
 NOT_SETTINGS = ('seed', 'deletion_size', *LOCATION_KEYS)  # averaged over; follows the fraction; where, not what
+
+def with_detect(df:pd.DataFrame): # a results table
+    "`df` with a `detect` column: tables without one (made by hand, or before detection) detected nothing."
+    return df if 'detect' in df else df.assign(detect='none')
+
+def method_label(method:str, # a method's name
+                 detect): # the run's detector
+    "How figures and tables name a method: 'EU', or 'EU + probe' when a detector grew S_f first."
+    nothing = detect is None or (isinstance(detect, float) and np.isnan(detect)) or detect == 'none'
+    return method if nothing else f'{method} + {detect}'
 
 def setting_columns(df:pd.DataFrame): # collect()'s table
     ("The columns that name a setting: the cell's and every option's (those whose value varies are what tell "
@@ -108,6 +125,7 @@ def setting_scores(df:pd.DataFrame, # collect()'s table
                    select:str='val'): # val or test
     ("Every setting of every method and fraction with its mean selection score over seeds, and the columns that "
      "name a setting.")
+    df = with_detect(df)
     df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     setting = setting_columns(df)
     return (df.assign(score=selection_score(df, select))
@@ -119,9 +137,15 @@ def select_settings(df:pd.DataFrame, # collect()'s table
     "The rows (all seeds) of each method's chosen setting at every fraction: the best mean selection score."
     means, setting = setting_scores(df, select)
     best = means.loc[means.groupby(CELL, dropna=False).score.idxmax(), setting]
+    df = with_detect(df)
     return df[~diverged(df)].merge(best, on=setting)
 
 # %% ../nbs/09_report.ipynb #6dc988aa
+def detect_style(detect): # a run's detector
+    "The line style of a method's curve: solid without a detector, one dash pattern per registered detector."
+    names = [d for d in DETECTORS if d != 'none']
+    return '-' if detect not in names else ('--', ':', '-.', (0, (5, 1, 1, 1)))[names.index(detect) % 4]
+
 def method_color(name:str): # a method's name
     "The method's colour in every figure: the one it registered, else one of tab20's by its place in the registry."
     import matplotlib
@@ -158,9 +182,10 @@ def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, m
     sel = select_settings(df, select)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
     for ax, metric, title in zip(axes, ('corrected_acc', 'retain_acc'), ('corrected accuracy', 'retain accuracy')):
-        for method, g in sel.groupby('unlearn_method'):
+        for (method, detect), g in sel.groupby(['unlearn_method', 'detect']):
             s = pd.DataFrame({f: mean_ci(v) for f, v in g.groupby('deletion_fraction')[metric]}, index=['mean', 'ci']).T
-            ax.plot(s.index, 100 * s['mean'], marker='o', ms=3, label=method, color=method_color(method))
+            ax.plot(s.index, 100 * s['mean'], marker='o', ms=3, label=method_label(method, detect),
+                    color=method_color(method), ls=detect_style(detect))
             ax.fill_between(s.index, 100 * (s['mean'] - s['ci']), 100 * (s['mean'] + s['ci']), alpha=0.15,
                             color=method_color(method))
         for ref, style in (('manipulated', dict(color='gray', ls='--')), ('clean', dict(color='green', ls=':'))):
@@ -178,18 +203,22 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     "Retain against corrected accuracy (test) of every setting of every method, the chosen ones ringed."
     import matplotlib; matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
+    df = with_detect(df)
     ok = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     setting = setting_columns(ok)
     means = ok.groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
     chosen = (select_settings(df, select).groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean()
               .reset_index())
-    methods = [m for m in METHODS if m in set(means.unlearn_method)] + sorted(set(means.unlearn_method) - set(METHODS))
+    order = {m: i for i, m in enumerate(METHODS)}
+    methods = sorted(set(zip(means.unlearn_method, means.detect)), key=lambda md: (order.get(md[0], len(order)), md[0],
+                                                                                    md[1] != 'none', md[1]))
     cols = min(5, len(methods)); rows = -(-len(methods) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 1.2, 2.6 * rows + 1.0), sharex=True, sharey=True,
                              squeeze=False, layout='constrained')
     for ax in axes.flat[len(methods):]: ax.set_visible(False)
-    for ax, method in zip(axes.flat, methods):
-        m, c = means[means.unlearn_method == method], chosen[chosen.unlearn_method == method]
+    for ax, (method, detect) in zip(axes.flat, methods):
+        m = means[(means.unlearn_method == method) & (means.detect == detect)]
+        c = chosen[(chosen.unlearn_method == method) & (chosen.detect == detect)]
         pts = ax.scatter(100 * m.retain_acc, 100 * m.corrected_acc, c=m.deletion_fraction, cmap='viridis', vmin=0,
                          vmax=1, s=9, alpha=0.7)
         ax.scatter(100 * c.retain_acc, 100 * c.corrected_acc, facecolors='none', edgecolors='black', s=40,
@@ -197,7 +226,8 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
         for ref, style in (('manipulated', dict(marker='x', color='gray')), ('clean', dict(marker='*', color='green'))):
             ax.scatter(100 * df[f'{ref}_retain_acc'].mean(), 100 * df[f'{ref}_corrected_acc'].mean(), s=60, zorder=3,
                        **style)
-        ax.set_title(f'{method} ({len(m) // max(1, m.deletion_fraction.nunique())} settings)', fontsize=9)
+        ax.set_title(f'{method_label(method, detect)} ({len(m) // max(1, m.deletion_fraction.nunique())} settings)',
+                     fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes[-1]: ax.set_xlabel('retain accuracy (%)')
     for ax in axes[:, 0]: ax.set_ylabel('corrected accuracy (%)')
@@ -224,8 +254,8 @@ def edge_choices(df:pd.DataFrame, # collect()'s table
     means, rows = setting_scores(df, select)[0], []  # one pass: the choice and its ties come from the same scores
     if {'SSDdampening', 'SSDselectwt'} <= set(means):
         means = means.assign(lambda_over_alpha=means.SSDdampening / means.SSDselectwt)
-    for key, g in means.groupby(PROBLEM + ['unlearn_method']):
-        for option in swept(key[-1]):
+    for key, g in means.groupby(PROBLEM + ['unlearn_method', 'detect']):
+        for option in swept(key[-2]):
             tried = sorted(g[option].dropna().unique()) if option in g else []
             if len(tried) < 2: continue
             bottom, top = SPACE_ENDS.get(option, (-np.inf, np.inf))
@@ -235,11 +265,12 @@ def edge_choices(df:pd.DataFrame, # collect()'s table
                 v = cell.loc[cell.score.idxmax(), option]  # select_settings' choice: the first best
                 tied = cell[np.isclose(cell.score, cell.score.max(), rtol=0, atol=1e-12)][option]
                 if on_edge(v) and all(on_edge(t) for t in tied):
-                    rows.append(dict(zip(PROBLEM + ['unlearn_method'], key)) | dict(
+                    rows.append(dict(zip(PROBLEM + ['unlearn_method', 'detect'], key)) | dict(
                         deletion_fraction=fraction, option=option, value=v,
                         edge='lowest' if v == tried[0] else 'highest', tried=tried))
     return pd.DataFrame(rows,
-                        columns=PROBLEM + ['unlearn_method', 'deletion_fraction', 'option', 'value', 'edge', 'tried'])
+                        columns=PROBLEM + ['unlearn_method', 'detect', 'deletion_fraction', 'option', 'value', 'edge',
+                                 'tried'])
 
 # %% ../nbs/09_report.ipynb #431186e2
 def problems(df:pd.DataFrame): # collect()'s table
@@ -252,7 +283,8 @@ def summary_table(df:pd.DataFrame, # collect()'s table
     sel = select_settings(df, select)
     out = []
     for key, g in problems(sel):
-        t = g.groupby(['unlearn_method', 'deletion_fraction'])[['corrected_acc', 'retain_acc']].mean().mul(100).round(1)
+        g = g.assign(method=[method_label(m, d) for m, d in zip(g.unlearn_method, g.detect)])
+        t = g.groupby(['method', 'deletion_fraction'])[['corrected_acc', 'retain_acc']].mean().mul(100).round(1)
         t = t.apply(lambda r: f'{r.corrected_acc:.1f} / {r.retain_acc:.1f}', axis=1).unstack('deletion_fraction')
         ref = df.set_index(PROBLEM).loc[key]
         div = ref[diverged(ref)].unlearn_method.value_counts()
@@ -292,7 +324,7 @@ def task_space(df:pd.DataFrame, # collect()'s table
     g = gap_closed(df, select)
     g = g.assign(score=selection_score(g, select))
     keys = ['dataset', 'dataset_method', 'forget_set_size', 'deletion_fraction']
-    per = (g.groupby(keys + ['unlearn_method'])
+    per = (g.groupby(keys + ['unlearn_method', 'detect'])
             .agg(score=('score', 'mean'), gap_closed=('gap_closed', 'mean'), seeds=('seed', 'nunique')).reset_index())
     return per.loc[per.groupby(keys).score.idxmax()].reset_index(drop=True)
 
@@ -309,7 +341,8 @@ def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
         i, j = manips.index(r.dataset_method), fracs.index(r.deletion_fraction)
         ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, color=method_color(r.unlearn_method),
                                                   alpha=0.4, lw=0))
-        ax.text(j, i, f'{r.unlearn_method}\n{r.gap_closed:+.2f}', ha='center', va='center', fontsize=7)
+        ax.text(j, i, f'{method_label(r.unlearn_method, r.detect)}\n{r.gap_closed:+.2f}', ha='center', va='center',
+                fontsize=7)
     ax.set(xlim=(-0.5, len(fracs) - 0.5), ylim=(-0.5, len(manips) - 0.5), xlabel='fraction of S_m found',
            ylabel='manipulation (more regular: higher)')
     ax.set_xticks(range(len(fracs)), [f'{f:.0%}' for f in fracs]); ax.set_yticks(range(len(manips)), manips)
@@ -317,6 +350,43 @@ def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
     ax.set_title(f"{df.dataset.iloc[0]}: the best method per cell and the share of the gap it closes (test, mean over "
                  f"{seeds} seed{'s' if seeds > 1 else ''});\n{SELECTED_BY[select]}, methods compared by the same rule",
                  fontsize=9)
+    return fig
+
+# %% ../nbs/09_report.ipynb #7c5e2a40
+def detection_table(df:pd.DataFrame): # collect()'s table
+    "One row per problem, detector, seed and fraction found, with what detection flagged (runs with a detector only)."
+    df = with_detect(df)
+    ok = df[(df.detect != 'none') & df.get('detected', pd.Series(np.nan, index=df.index)).notna()
+            & (df.deletion_fraction > 0)]
+    keep = PROBLEM + ['detect', 'seed', 'deletion_fraction', 'detected', 'detection_precision', 'detection_recall']
+    return ok[keep].drop_duplicates(PROBLEM + ['detect', 'seed', 'deletion_fraction']).reset_index(drop=True)
+
+def plot_detection(df:pd.DataFrame): # collect()'s rows of one dataset
+    "Detection recall and precision against the fraction found, one panel per manipulation."
+    import matplotlib; matplotlib.use('Agg', force=False)
+    import matplotlib.pyplot as plt
+    t = detection_table(df)
+    manips = [m for m in REGULARITY if m in set(t.dataset_method)] + sorted(set(t.dataset_method) - set(REGULARITY))
+    fig, axes = plt.subplots(1, len(manips), figsize=(4.2 * len(manips), 3.6), sharey=True, squeeze=False,
+                             layout='constrained')
+    names = [d for d in DETECTORS if d != 'none']
+    for ax, manip in zip(axes[0], manips):
+        for i, (detect, g) in enumerate(t[t.dataset_method == manip].groupby('detect')):
+            color = matplotlib.colormaps['tab10'](names.index(detect) if detect in names else 9)
+            for metric, ls in (('detection_recall', '-'), ('detection_precision', '--')):
+                s = pd.DataFrame({f: mean_ci(v) for f, v in g.groupby('deletion_fraction')[metric]},
+                                 index=['mean', 'ci']).T
+                ax.plot(s.index, 100 * s['mean'], ls=ls, marker='o', ms=3, color=color,
+                        label=f"{detect} {metric.split('_')[1]}")
+                ax.fill_between(s.index, 100 * (s['mean'] - s['ci']), 100 * (s['mean'] + s['ci']), color=color,
+                                alpha=0.12)
+        ax.set(title=f'{manip}, |S_m| = {t[t.dataset_method == manip].forget_set_size.iloc[0]}',
+               xlabel='fraction of S_m found', ylim=(-2, 102))
+        ax.grid(alpha=0.3); ax.legend(fontsize=7, loc='lower left')
+    axes[0, 0].set_ylabel('% of S_m not found (recall) / of flagged (precision)')
+    seeds = t.seed.nunique()
+    fig.suptitle(f"{df.dataset.iloc[0]}: how much of the rest of S_m each detector flags (solid: recall, dashed: "
+                 f"precision), mean and 95% interval over {seeds} seed{'s' if seeds > 1 else ''}", fontsize=10)
     return fig
 
 # %% ../nbs/09_report.ipynb #40c77c5b
@@ -329,7 +399,7 @@ def write_report(name:str, # grid name or spec path
     if df.empty: raise CUError(f"grid {name} has no complete runs under {grid_dir(get_grid(name), root)}; "
                                f"run `corrective-unlearning grid {name}` first")
     out = grid_dir(get_grid(name), root)
-    df = df.sort_values(PROBLEM + ['unlearn_method', 'deletion_fraction', 'seed', 'run_id']).reset_index(drop=True)
+    df = df.sort_values(PROBLEM + ['unlearn_method', 'detect', 'deletion_fraction', 'seed', 'run_id']).reset_index(drop=True)
     paths = [atomic_write_bytes(out / 'results.csv', df.to_csv(index=False).encode())]
     selection_score(df, select)  # refuse a choice the table cannot support before writing anything else
     def save(fig, name):
@@ -338,5 +408,7 @@ def write_report(name:str, # grid name or spec path
     for (dataset, model, manip, size), g in problems(df):
         for kind, plot in (('figure', plot_problem), ('tradeoff', plot_tradeoff)):
             save(plot(g, select), f'{kind}_{dataset}_{manip}_{size}.png')
-    for dataset, g in df.groupby('dataset'): save(plot_task_space(g, select), f'taskspace_{dataset}.png')
+    for dataset, g in df.groupby('dataset'):
+        save(plot_task_space(g, select), f'taskspace_{dataset}.png')
+        if len(detection_table(g)): save(plot_detection(g), f'detection_{dataset}.png')
     return paths
