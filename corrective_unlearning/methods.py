@@ -523,7 +523,12 @@ def dedicate_capacity(model:nn.Sequential, # the model (changed in place)
     return True
 
 # %% ../nbs/06_methods.ipynb #6a1d9f47
-def rem_flush(model, ref, split:Split, cfg, mask_ids:torch.Tensor, gen:torch.Generator):
+def rem_flush(model, # the model with its tied units (trained in place)
+              ref, # the frozen reference: the model as REM began, units included
+              split:Split, # data, manipulation and S_f
+              cfg, # the resolved `Config` (REM's options)
+              mask_ids:torch.Tensor, # per training sample, the id its tied units follow (S_f: one shared id)
+              gen:torch.Generator): # draws the batches
     "NPO passes over S_f (tied units off) while it is not removed, at most `rem_flush_epochs`."
     found = split.forget.nonzero().flatten()
     def loss_fn(m, x, y, idx):
@@ -535,7 +540,14 @@ def rem_flush(model, ref, split:Split, cfg, mask_ids:torch.Tensor, gen:torch.Gen
             iters=-(-len(found) // cfg.batch_size), lr=cfg.unlearn_lr, wd=cfg.wd, seed=cfg.seed, loss_fn=loss_fn,
             schedule=False, desc='REM flush')
 
-def rem_repair_loss(m, ref, x, y, idx, forget:torch.Tensor, mask_ids:torch.Tensor, beta:float):
+def rem_repair_loss(m, # the model being trained
+                    ref, # the frozen reference
+                    x, # a batch of images
+                    y, # their labels as trained
+                    idx, # their training-set indices
+                    forget:torch.Tensor, # bool per training sample: S_f
+                    mask_ids:torch.Tensor, # per training sample, the id its tied units follow
+                    beta:float): # NPO's inverse temperature
     "Every sample fitted through its tied units; the found ones, through their shared mask, also removed with them off."
     with torch.no_grad(), examples(ref, mask_ids[idx]): r = ref(x)
     with examples(m, mask_ids[idx]): through_units = npo_loss(m(x), r, y, beta, reduce=False)

@@ -171,7 +171,10 @@ def tied_uniform(ids:torch.Tensor, # example ids (any integers), on the model's 
 # %% ../nbs/03_models.ipynb #7e3b9a42
 class ExampleTiedDropout(nn.Module):
     "Channels: the first `p_fixed` share always on; each other one on for an example with probability `p_mem`."
-    def __init__(self, channels:int, p_fixed:float, p_mem:float, salt:int=0):
+    def __init__(self, channels:int, # the block's output channels
+                 p_fixed:float, # share of them always on
+                 p_mem:float, # probability that an example's mask switches one of the others on
+                 salt:int=0): # tells layers' masks apart
         super().__init__()
         self.n_fixed = int(p_fixed * channels)
         self.n_tied, self.p_mem, self.salt = channels - self.n_fixed, p_mem, salt
@@ -187,7 +190,11 @@ class ExampleTiedDropout(nn.Module):
 
 class TiedAdapter(nn.Module):
     "A residual branch through `units` example-tied units (1x1 convolutions, or linear on flat features); off at inference."
-    def __init__(self, channels:int, units:int, p_mem:float, salt:int=0, spatial:bool=True):
+    def __init__(self, channels:int, # the block's output channels
+                 units:int, # tied units of the branch
+                 p_mem:float, # probability that an example's mask switches a unit on
+                 salt:int=0, # tells layers' masks apart
+                 spatial:bool=True): # 4-d feature maps (1x1 convolutions), else flat features (linear)
         super().__init__()
         layer = (lambda a, b: nn.Conv2d(a, b, 1, bias=False)) if spatial else (lambda a, b: nn.Linear(a, b, bias=False))
         self.down, self.up = layer(channels, units), layer(units, channels)
