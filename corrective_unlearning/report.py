@@ -355,10 +355,10 @@ def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
 # %% ../nbs/09_report.ipynb #7c5e2a40
 def detection_table(df:pd.DataFrame): # collect()'s table
     "One row per problem, detector, seed and fraction found, with what detection flagged (runs with a detector only)."
-    df = with_detect(df)
-    ok = df[(df.detect != 'none') & df.get('detected', pd.Series(np.nan, index=df.index)).notna()
-            & (df.deletion_fraction > 0)]
     keep = PROBLEM + ['detect', 'seed', 'deletion_fraction', 'detected', 'detection_precision', 'detection_recall']
+    df = with_detect(df)
+    if 'detected' not in df: return pd.DataFrame(columns=keep)
+    ok = df[(df.detect != 'none') & df.detected.notna() & (df.deletion_fraction > 0)]
     return ok[keep].drop_duplicates(PROBLEM + ['detect', 'seed', 'deletion_fraction']).reset_index(drop=True)
 
 def plot_detection(df:pd.DataFrame): # collect()'s rows of one dataset

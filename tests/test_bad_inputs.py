@@ -4,7 +4,7 @@ import pytest
 CASES = {
     'unknown dataset': (['--dataset=ImageNet'], "unknown dataset 'ImageNet'; choose one of: "),
     'unknown model': (['--model=vgg16'], "unknown model 'vgg16'; choose one of: "),
-    'unknown method': (['--unlearn_method=Retrain'], "unknown unlearning method (unlearn_method) 'Retrain'; choose one of: BadT, CF, EU, LFSSD, Naive, NegGrad+, Potion, RL, SalUn, SCRUB, SSD"),
+    'unknown method': (['--unlearn_method=Retrain'], "unknown unlearning method (unlearn_method) 'Retrain'; choose one of: Ascent, BadT, CF, EU, LFSSD, Naive, NegGrad+, NPO, Potion, REM, RL, SalUn, SCRUB, SSD"),
     'unknown manipulation': (['--dataset_method=backdoor'], "unknown manipulation (dataset_method) 'backdoor'; choose one of: interclasslabelswap, poisoning, randomlabelswap"),
     'deletion larger than S_m': (['--forget_set_size=20', '--deletion_size=30'], 'deletion_size=30 is larger than forget_set_size=20'),
     'S_m larger than the training set': (['--forget_set_size=5000'], 'forget_set_size=5000 must be between 1 and the training set size 1237'),
@@ -15,6 +15,11 @@ CASES = {
     'malformed number': (['--forget_set_size=ten'], "argument --forget_set_size: invalid int value: 'ten'"),
     'unknown flag': (['--epochs=3'], 'unrecognized arguments: --epochs=3'),
     'batch larger than the training set': (['--batch_size=5000'], 'batch_size=5000 is larger than the 1237 training samples of digits; choose at most 1237'),
+    'unknown detector': (['--detect=activation'], "unknown detector (detect) 'activation'; choose one of: confident, none, probe, spectral"),
+    'detector unfit for the manipulation': (['--detect=confident'], 'detector confident is meant for interclasslabelswap and randomlabelswap, not poisoning; for poisoning choose one of: none, probe, spectral'),
+    'detector option out of range': (['--detect=probe', '--detect_quantile=1.5'], 'detect_quantile=1.5 is not allowed; detect_quantile must be a number from 0 to 1'),
+    'detector option of another kind': (['--detect=spectral', '--detect_rule=best'], 'detect_rule=best is not allowed; detect_rule must be found or library'),
+    'unknown pretraining': (['--train_type=ETD50'], 'train_type=ETD50 is not allowed; train_type must be baseline, or ETDfix<F>mem<M>drop1'),
 }
 
 @pytest.mark.parametrize('name', CASES)
