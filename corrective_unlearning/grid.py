@@ -566,6 +566,11 @@ def _local_cluster(n_workers:int):
                             silence_logs=logging.CRITICAL)
     finally: signal.signal(signal.SIGINT, old)
 
+def _quiet_unraisable(u, hook=sys.unraisablehook):
+    # an event loop garbage-collected after its stopped cluster closed the loop's pipe: noise, not an error
+    if u.exc_type is ValueError and getattr(u.object, '__qualname__', '').endswith('EventLoop.__del__'): return
+    hook(u)
+
 def _quietly_close(*closables):
     loggers = [logging.getLogger(n) for n in ('distributed', 'tornado', 'asyncio')]
     levels = [l.level for l in loggers]
@@ -651,6 +656,7 @@ def run_grid(name:str, # grid name or JSON spec path
         if bar is not None: bar.close()
         client.run(stop_worker_kernel)
     except KeyboardInterrupt:
+        sys.unraisablehook = _quiet_unraisable  # the stopping process: its closed loops may be collected at any time
         _quietly_close(client, cluster)
         done = sum(r.status in FINISHED or run_status(r.run_dir, r.run_id) == 'done' for r in runs)
         raise GridStopped(f'grid {spec.name} stopped: {done} of {len(runs)} runs finished, the others are kept for '

@@ -508,7 +508,7 @@ REM_OPTIONS = (REMOVAL_THRESHOLD, NPO_BETA,
                       "of the block's channels", POSITIVE))
 SHARED_MASK_ID = -1  # the found samples' one mask: no training example has this id
 
-def dedicate_capacity(model:nn.Sequential, # the model (changed in place)
+def dedicate_capacity(model:torch.nn.Sequential, # the model (changed in place)
                       x:torch.Tensor, # a sample batch of its inputs
                       cfg): # the resolved `Config` (rem_pmem, rem_units)
     "Tied units for REM: switch on a model's unused example-tied channels, or append adapters; True when added."
