@@ -254,6 +254,7 @@ def detected_samples(cfg:Config, # resolved config
                      manipulated, # the manipulated model
                      cache:Cache|None=None): # remembers what was flagged
     "The training samples the run's detector flags (bool per sample), from the developer's view of the run."
+    if cfg.detect == 'none': return torch.zeros_like(split.forget)  # every run passes here: nothing to build or hash
     data = split.data
     def train(idx, seed):
         model = build_model(replace(cfg, seed=seed, train_type='baseline'), data)
