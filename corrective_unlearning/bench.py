@@ -11,10 +11,9 @@ import torch.nn.functional as F
 from .core import *
 from .data import *
 from .manipulations import no_manipulation
-from .models import MODELS, make_model
+from .models import make_model
 from .training import fit
 from .experiment import cpu_name, run_experiment, synchronize
-from . import datasets, paper_models  # registers the paper's datasets and models
 
 # %% auto #0
 __all__ = ['hardware', 'from_scratch', 'synthetic_data', 'our_throughput', 'PILDataset', 'upstream_throughput', 'compare',
@@ -30,8 +29,7 @@ def hardware():
 def from_scratch(model:str): # a registered model name
     ("The model options that make it start from random weights (vitb16's `weights='none'`): throughput needs no "
      "download.")
-    name = lookup(MODELS, model, 'model')
-    return {o.name: 'none' for o in component_options('model', name) if o.name == 'weights'}
+    return {o.name: 'none' for o in get('model', model).options if o.name == 'weights'}
 
 # %% ../nbs/12_bench.ipynb #49a00c56
 def synthetic_data(spec:DatasetSpec, # shape, normalisation and augmentation to mimic
@@ -125,7 +123,7 @@ def compare(dataset:str='FashionMNIST', # registered dataset whose shape and aug
             n:int=10_000, # synthetic training images
             **model_kw): # model options, e.g. width
     "Median images/s of both paths and their ratio."
-    spec, dev = get_dataset(dataset), get_device(device)
+    spec, dev = dataset_spec(dataset), get_device(device)
     model, batch_size = (model or spec.defaults.get('model', 'resnet9'),
                          batch_size or spec.defaults.get('batch_size', 512))
     source = 'synthetic'

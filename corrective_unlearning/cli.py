@@ -9,7 +9,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['LEGACY_FLAGS', 'option_help', 'add_config_flags', 'config_from_args', 'OneLineParser', 'fail', 'positive_int',
-           'cmd_run', 'warn_unused', 'describe_run', 'cmd_grid', 'cmd_report', 'build_parser', 'main', 'plugins_in']
+           'cmd_run', 'warn_unused', 'describe_run', 'cmd_grid', 'list_components', 'cmd_list', 'cmd_report',
+           'build_parser', 'main', 'plugins_in']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
 def option_help(o:Option): # the option
@@ -31,11 +32,11 @@ def add_config_flags(parser:argparse.ArgumentParser): # the parser to extend
     core = parser.add_argument_group('options every run shares')
     for o in CORE_OPTIONS.values(): _add(core, o)
     seen = set()
-    for (kind, name), options in COMPONENTS.items():
-        new = [o for o in options if o.name not in seen]
+    for (kind, name), c in REGISTRY.items():
+        new = [o for o in c.options if o.name not in seen]
         if not new: continue
-        sharers = [n for (k, n), opts in COMPONENTS.items()
-                   if (k, n) != (kind, name) and {o.name for o in new} & {o.name for o in opts}]
+        sharers = [other.name for other in REGISTRY.values()
+                   if other is not c and {o.name for o in new} & {o.name for o in other.options}]
         group = parser.add_argument_group(f'{kind} {name}', 'also read by: ' + ', '.join(sharers) if sharers else None)
         for o in new: _add(group, o); seen.add(o.name)
     for name, typ in LEGACY_FLAGS.items():
@@ -45,7 +46,8 @@ def add_config_flags(parser:argparse.ArgumentParser): # the parser to extend
 # %% ../nbs/10_cli.ipynb #284782f3
 def config_from_args(ns:argparse.Namespace): # parsed flags
     "The `Config` built from parsed flags: core options as fields, the others as component options."
-    given = {k: v for k, v in vars(ns).items() if k in CORE_OPTIONS or k in OPTIONS}
+    declared = all_options()
+    given = {k: v for k, v in vars(ns).items() if k in CORE_OPTIONS or k in declared}
     return Config(**given)
 
 # %% ../nbs/10_cli.ipynb #24002c77
@@ -102,10 +104,8 @@ def describe_run(run): # a planned grid run
 
 def cmd_grid(args): # parsed `grid` arguments
     "Run a grid (with --dry-run, list its runs; with --list, the registered grids)."
-    from corrective_unlearning.grid import FINISHED, GRIDS, GridStopped, get_grid, plan, run_grid
-    if args.list:
-        for name, spec in GRIDS.items(): print(f'{name:<20} {spec.description}')
-        return
+    from corrective_unlearning.grid import FINISHED, GridStopped, get_grid, plan, run_grid
+    if args.list: return list_components(['grid'])
     if not args.name:
         raise CUError('give a grid: a registered name (see `corrective-unlearning grid --list`) or a JSON spec file')
     if args.dry_run:
@@ -123,6 +123,19 @@ def cmd_grid(args): # parsed `grid` arguments
     if summary.failed: raise SystemExit(1)
 
 # %% ../nbs/10_cli.ipynb #1708ea64
+def list_components(kinds:list|None=None): # kinds to list (default: every kind)
+    "Print the registered components of `kinds`, one line each: name, other spellings, options and doc."
+    for kind in kinds or KINDS:
+        if len(kinds or KINDS) > 1: print(f'{kind}s:')
+        for name, c in registered(kind).items():
+            also = f" (also {', '.join(c.aliases)})" if c.aliases else ''
+            opts = f" [{', '.join(o.name for o in c.options)}]" if c.options and kind != 'grid' else ''
+            print(f"{'  ' if len(kinds or KINDS) > 1 else ''}{name + also:<20} {c.doc}{opts}")
+
+def cmd_list(args): # parsed `list` arguments
+    "List the registered components."
+    list_components([args.kind] if args.kind else None)
+
 def cmd_report(args): # parsed `report` arguments
     "Collect a grid's results into results.csv and its figures."
     import pandas as pd
@@ -135,8 +148,6 @@ def cmd_report(args): # parsed `report` arguments
 # %% ../nbs/10_cli.ipynb #07aa90cd
 def build_parser():
     "The `corrective-unlearning` argument parser."
-    # registers the built-in components: their options become flags
-    import corrective_unlearning.experiment  # noqa: F401
     p = OneLineParser(prog='corrective-unlearning', description='Corrective machine unlearning experiments.')
     sub = p.add_subparsers(dest='command', required=True, parser_class=OneLineParser)
     run = add_config_flags(sub.add_parser('run', help='run one experiment (upstream flags)'))
@@ -169,6 +180,11 @@ def build_parser():
                      help='choose each method\'s setting by validation metrics (val, default) or by test metrics '
                           'as the paper did (test)')
     rep.set_defaults(func=cmd_report)
+    lst = sub.add_parser('list', help='list the registered datasets, manipulations, models, methods, detectors and '
+                         'grids (with plugins: theirs too)')
+    lst.add_argument('kind', nargs='?', choices=KINDS, help='only this kind')
+    lst.add_argument('--plugins', default='', help='comma-separated Python files or modules to import first')
+    lst.set_defaults(func=cmd_list)
     return p
 
 # %% ../nbs/10_cli.ipynb #f590eb3b
@@ -176,9 +192,10 @@ def main(argv:list|None=None): # arguments (default: sys.argv[1:])
     "Entry point of the `corrective-unlearning` command (returns None: console scripts exit with the return value)."
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        load_plugins(plugins_in(argv))  # first: the plugins' options become flags
-        args = build_parser().parse_args(argv)
-        args.func(args)
+        with registry_scope():  # called in a process that goes on (a notebook, a test), the plugins leave with it
+            load_plugins(plugins_in(argv))  # first: the plugins' options become flags
+            args = build_parser().parse_args(argv)
+            args.func(args)
     except CUError as e: fail(str(e))
     except BrokenPipeError:  # stdout closed early (`| head`): end quietly, without a traceback at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

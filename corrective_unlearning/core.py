@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a841cabd
 from __future__ import annotations
-import dataclasses, hashlib, importlib, importlib.util, json, os, random, re, socket, sys, tempfile
+import dataclasses, hashlib, importlib, importlib.util, itertools, json, os, random, re, socket, sys, tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field, asdict
 from typing import Callable
@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['ANY', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'ETD_PATTERN', 'TRAIN_TYPE', 'FOLDER_NAME', 'CORE_OPTIONS', 'OPTIONS',
-           'COMPONENTS', 'OPTION_ALIASES', 'MANIPULATION_ALIASES', 'METHOD_ALIASES', 'CUError', 'lookup',
-           'did_you_mean', 'Range', 'integers', 'Option', 'core', 'Config', 'declare_options', 'component_options',
+__all__ = ['ANY', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'ETD_PATTERN', 'TRAIN_TYPE', 'FOLDER_NAME', 'CORE_OPTIONS', 'KINDS',
+           'REGISTRY', 'CUError', 'lookup', 'did_you_mean', 'Range', 'integers', 'Option', 'core', 'Config',
+           'Component', 'register', 'registered', 'get', 'all_options', 'option_aliases', 'registry_scope',
            'check_options', 'config_hash', 'Cache', 'remember', 'seed_everything', 'get_device', 'atomic_write_bytes',
            'atomic_write_json', 'remove_stale_temp_files', 'check_writable_dir', 'load_plugins']
 
@@ -92,6 +92,9 @@ class Option:
     aliases: tuple = ()      # other spellings of the flag (upstream's, where they differ)
     sweep: tuple = ()        # canonical values to sweep (the upstream scripts' or the method's authors')
     label: str|None = None   # short name in run listings and figures (default: the name)
+    since: str|None = None   # when it came in, if after runs were published (None: it was always there)
+    earlier: object = None   # with `since`: what runs made before it did; at this value it is left out of run ids
+    in_every_checkpoint: bool = False # the first schema hashed it, at its default, into every pretrained model's name
 
     def coerce(self, v):
         "`v` as this option's type where that changes nothing but the spelling (10.0 -> 10 for an int option)."
@@ -119,23 +122,25 @@ FOLDER_NAME = Range(lambda v: isinstance(v, str) and v not in ('', '.', '..') an
 def core(default, # the value when unset (None: the dataset's or the method's default)
          help:str, # one line for --help
          range:Range=ANY, # the values allowed
-         aliases:tuple=()): # other flag spellings
-    "A `Config` field with its help and range."
-    return field(default=default, metadata=dict(help=help, range=range, aliases=aliases))
+         aliases:tuple=(), # other flag spellings
+         since:str|None=None, # when it came in, if after runs were published
+         earlier=None): # with `since`: what runs made before it did
+    "A `Config` field with its help and range (and, for an option added later, what earlier runs did)."
+    return field(default=default, metadata=dict(help=help, range=range, aliases=aliases, since=since, earlier=earlier))
 
 # %% ../nbs/00_core.ipynb #23e35b2d
 @dataclass(init=False)
 class Config:
     "The options every corrective-unlearning run shares (upstream names), and the options of the components it uses."
-    dataset: str = core('digits', 'dataset name (see DATASETS)')
+    dataset: str = core('digits', 'dataset name (see `corrective-unlearning list`)')
     num_classes: int|None = core(None, "number of classes; must match the dataset's", integers(1))
-    model: str|None = core(None, "architecture (see MODELS); default: the dataset's")
+    model: str|None = core(None, "architecture (see `corrective-unlearning list`); default: the dataset's")
     dataset_method: str = core('poisoning', 'manipulation: poisoning, interclasslabelswap (labeltargeted) or '
                                             'randomlabelswap (labelrandom)')
-    unlearn_method: str = core('SSD', 'unlearning method (see METHODS); Naive returns the manipulated model unchanged, '
+    unlearn_method: str = core('SSD', 'unlearning method (see `corrective-unlearning list`); Naive returns the manipulated model unchanged, '
                                       "where upstream's Naive fine-tuned all layers (CF with --k -1)")
-    detect: str = core('none', 'detector that grows S_f before unlearning (see DETECTORS): none, confident, spectral '
-                               'or probe')
+    detect: str = core('none', 'detector that grows S_f before unlearning: none, confident, spectral or probe (see '
+                               '`corrective-unlearning list`)', since='2026-12', earlier='none')
     forget_set_size: int|None = core(None, "|S_m|: manipulated training samples (default: the dataset's)", integers(1))
     deletion_size: int|None = core(None, '|S_f|: manipulated samples found by the developer (default: |S_m|/2)',
                                    integers(0))
@@ -150,13 +155,14 @@ class Config:
                                   POSITIVE)
     wd: float = core(5e-4, 'SGD weight decay', NON_NEGATIVE)
     train_type: str = core('baseline', "pretraining: baseline, or REM's example-tied dropout (ETDfix50mem20drop1: "
-                                       'half the channels always on, 20% of the rest tied to each example)', TRAIN_TYPE)
+                                       'half the channels always on, 20% of the rest tied to each example)', TRAIN_TYPE,
+                           since='2026-12', earlier='baseline')
     data_dir: str = core('data', 'where datasets are read from (and cached)')
     save_dir: str = core('logs', 'pretrained-model cache, and results when no out_dir is given')
     exp_name: str = core('unlearn', 'results go to save_dir/exp_name/<run id>/ when no out_dir is given', FOLDER_NAME)
     device: str = core('auto', 'auto, cpu, cuda or cuda:N')
     threads: int = core(1, 'torch CPU threads of the run, whatever the grid runs beside it (results differ between '
-                           'thread counts)', integers(1))
+                           'thread counts)', integers(1), since='2026-12', earlier=1)
     seed: int = core(0, 'seeds the manipulation, the deletion set, initialisation and batches', integers(0, 2**32 - 1))
     options: dict = field(default_factory=dict)  # the options of the components the run uses, by name
 
@@ -168,56 +174,140 @@ class Config:
         if name.startswith('__'): raise AttributeError(name)
         options = self.__dict__.get('options', {})
         if name in options: return options[name]
-        if name in OPTIONS: return OPTIONS[name].default
+        declared = all_options()
+        if name in declared: return declared[name].default
         raise AttributeError(f"Config has no option '{name}'")
 
 # %% ../nbs/00_core.ipynb #5e7b3a61
 def _annotation_type(annotation:str): return int if 'int' in annotation else float if 'float' in annotation else str
 
 CORE_OPTIONS = {f.name: Option(f.name, _annotation_type(str(f.type)), f.default, f.metadata['help'],
-                               f.metadata['range'], f.metadata['aliases'])
+                               f.metadata['range'], f.metadata['aliases'], since=f.metadata['since'],
+                               earlier=f.metadata['earlier'])
                 for f in dataclasses.fields(Config) if f.name != 'options'}
 
+# %% ../nbs/00_core.ipynb #c0a1b2c3
+KINDS = ('dataset', 'manipulation', 'model', 'method', 'detector', 'grid')  # what can be registered
+_WHAT = dict(dataset='dataset', manipulation='manipulation (dataset_method)', model='model',
+             method='unlearning method (unlearn_method)', detector='detector (detect)', grid='grid')
+
+@dataclass(frozen=True)
+class Component:
+    "One registered component: its kind, name, function (or spec), options, preferred defaults, aliases and doc."
+    kind: str                # one of KINDS
+    name: str                # canonical name, as on the command line
+    obj: object              # the function; a dataset's `DatasetSpec`, a grid's `GridSpec`
+    options: tuple = ()      # the `Option`s it reads
+    defaults: dict = field(default_factory=dict) # core options' values it prefers where a run leaves them unset
+    aliases: tuple = ()      # other spellings of its name (upstream's)
+    doc: str = ''            # one line for listings
+    extra: dict = field(default_factory=dict) # what its kind needs besides, read like fields (a method's colour)
+
+    def __call__(self, *args, **kw): return self.obj(*args, **kw)
+
+    def __getattr__(self, name):
+        extra = self.__dict__.get('extra', {})
+        if name in extra: return extra[name]
+        raise AttributeError(f"{self.__dict__.get('kind')} {self.__dict__.get('name')} has no '{name}'")
+
+    def settings(self):
+        "Its canonical settings, as dicts of options: its `sweep`, else every combination of its options' sweeps."
+        if self.extra.get('sweep') is not None: return [dict(s) for s in self.extra['sweep']]
+        axes = [[(o.name, v) for v in o.sweep] for o in self.options if o.sweep]
+        return [dict(c) for c in itertools.product(*axes)] if axes else [{}]
+
 # %% ../nbs/00_core.ipynb #2e8d0f57
-OPTIONS: dict[str, Option] = {}       # every component option by name
-COMPONENTS: dict[tuple, tuple] = {}   # (kind, name) -> the options that component declares
-OPTION_ALIASES: dict[str, str] = {}   # other flag spellings -> option name
+REGISTRY: dict[tuple, Component] = {}  # (kind, name) -> Component: the built-ins, then whatever plugins add
+_BUILTINS = 'corrective_unlearning.builtins'  # the one module that registers every built-in component
+_loading = []
 
-def declare_options(kind:str, # 'dataset', 'manipulation', 'model' or 'method'
-                    name:str, # the component's registered name
-                    options=()): # its `Option`s
-    "Record the options of component `name`; raise `CUError` if one clashes with another declaration."
+def _importing_package():  # a module of the package is still being imported: it registers its own; the rest later
+    return any(getattr(getattr(m, '__spec__', None), '_initializing', False)
+               for n, m in list(sys.modules.items()) if n.startswith('corrective_unlearning.'))
+
+def _builtins():
+    "Register the built-ins once, before anything else is registered or looked up."
+    if _loading or _BUILTINS in sys.modules or _importing_package(): return
+    _loading.append(1)
+    try: importlib.import_module(_BUILTINS)
+    finally: _loading.clear()
+
+def _option_clash(kind, name, o):
+    if o.name in CORE_OPTIONS: return f"{kind} {name} declares option {o.name}, a core option; choose another name"
+    for c in REGISTRY.values():
+        theirs = next((p for p in c.options if p.name == o.name), None)
+        if theirs is not None and (c.kind, c.name) != (kind, name) and (
+                (theirs.type, theirs.default, theirs.range.words) != (o.type, o.default, o.range.words)):
+            return f"{kind} {name} declares option {o.name} unlike {c.name} does; give it another name"
+
+def register(kind:str, # one of KINDS
+             name:str, # its canonical name
+             obj=None, # the function or spec (None: return a decorator that registers the function it decorates)
+             options=(), # the `Option`s it reads
+             defaults:dict|None=None, # core options' values it prefers, e.g. dict(unlearn_lr=0.0025)
+             aliases=(), # other spellings of the name
+             doc:str|None=None, # one line (default: the first line of obj's docstring)
+             **extra): # what its kind needs besides (a method's sweep and colour, a detector's fits)
+    "Register a component (or, without `obj`, a decorator that does); `CUError` when an option clashes."
+    if kind not in KINDS: raise CUError(f"cannot register a {kind}; the kinds are: {', '.join(KINDS)}")
+    if obj is None: return lambda f: register(kind, name, f, options, defaults, aliases, doc, **extra) and f
+    _builtins()
     for o in options:
-        if o.name in CORE_OPTIONS:
-            raise CUError(f"{kind} {name} declares option {o.name}, a core option; choose another name")
-        known, owners = OPTIONS.get(o.name), [n for (k, n), opts in COMPONENTS.items()
-                                               if o.name in {p.name for p in opts} and (k, n) != (kind, name)]
-        if known is not None and owners and ((known.type, known.default, known.range.words)
-                                             != (o.type, o.default, o.range.words)):
-            raise CUError(f"{kind} {name} declares option {o.name} unlike {', '.join(owners)} does; "
-                          "give it another name")
-        OPTIONS[o.name] = o
-        OPTION_ALIASES.update({a: o.name for a in o.aliases})
-    COMPONENTS[(kind, name)] = tuple(options)
-    return tuple(options)
+        if msg := _option_clash(kind, name, o): raise CUError(msg)
+    doc = doc if doc is not None else (getattr(obj, '__doc__', None) or '').strip().split('\n')[0]
+    c = Component(kind, name, obj, tuple(options), dict(defaults or {}), tuple(aliases), doc, extra)
+    REGISTRY[(kind, name)] = c
+    return c
 
-def component_options(kind:str, # 'dataset', 'manipulation', 'model' or 'method'
-                      name:str): # its registered name
-    "The options component `name` declares (none if it declares none)."
-    return COMPONENTS.get((kind, name), ())
+# %% ../nbs/00_core.ipynb #5b1e7c33
+def registered(kind:str): # one of KINDS
+    "The components of `kind` by name, in the order they were registered."
+    _builtins()
+    return {n: c for (k, n), c in REGISTRY.items() if k == kind}
+
+def get(kind:str, # one of KINDS
+        name:str): # its name in any case, or an alias
+    "The `Component` of `kind` called `name`; `CUError` listing the choices (and the nearest) otherwise."
+    comps = registered(kind)
+    aliases = {a: c.name for c in comps.values() for a in c.aliases}
+    return comps[lookup(comps, name, _WHAT[kind], aliases)]
+
+def all_options():
+    "Every option the registered components declare, by name."
+    _builtins()
+    return {o.name: o for c in sorted(REGISTRY.values(), key=lambda c: KINDS.index(c.kind)) for o in c.options}
+
+def option_aliases():
+    "Other flag spellings of the components' options -> the option's name."
+    return {a: o.name for o in all_options().values() for a in o.aliases}
+
+# %% ../nbs/00_core.ipynb #6d0e2f44
+_PLUGIN_MODULES = []  # modules `load_plugins` imported, in order
+
+class registry_scope:
+    ("Registrations made while it is open are undone when it closes: `with registry_scope(): ...`, or "
+     "`scope = registry_scope()` ... `scope.close()` across notebook cells.")
+    def __init__(self):
+        _builtins()
+        self.saved, self.plugins = dict(REGISTRY), len(_PLUGIN_MODULES)
+
+    def close(self):
+        "Put the registry back as it was when the scope opened, and forget the plugins imported since."
+        REGISTRY.clear(); REGISTRY.update(self.saved)
+        while len(_PLUGIN_MODULES) > self.plugins: sys.modules.pop(_PLUGIN_MODULES.pop(), None)
+
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
 
 # %% ../nbs/00_core.ipynb #adb9cf78
 def check_options(cfg:Config): # the configuration to check
     "`cfg` with every value checked and coerced; raise `CUError` naming the first option outside its range."
     core_values = {name: o.check(getattr(cfg, name)) for name, o in CORE_OPTIONS.items()}
-    unknown = sorted(set(cfg.options) - set(OPTIONS))
-    if unknown: raise CUError(f"unknown option '{unknown[0]}'{did_you_mean(unknown[0], [*OPTIONS, *CORE_OPTIONS])}; "
+    declared = all_options()
+    unknown = sorted(set(cfg.options) - set(declared))
+    if unknown: raise CUError(f"unknown option '{unknown[0]}'{did_you_mean(unknown[0], [*declared, *CORE_OPTIONS])}; "
                               "options are the core's and those the registered components declare (see run --help)")
-    return Config(options={k: OPTIONS[k].check(v) for k, v in cfg.options.items()}, **core_values)
-
-# %% ../nbs/00_core.ipynb #c66d7ba5
-MANIPULATION_ALIASES = {'labeltargeted': 'interclasslabelswap', 'labelrandom': 'randomlabelswap'}
-METHOD_ALIASES = {'Scrub': 'SCRUB', 'BadTeacher': 'BadT'}
+    return Config(options={k: declared[k].check(v) for k, v in cfg.options.items()}, **core_values)
 
 # %% ../nbs/00_core.ipynb #bcf5f870
 def config_hash(d:dict, # JSON-serialisable values
@@ -350,8 +440,10 @@ def load_plugins(plugins): # Python file paths or module names: a list, or one c
             module = importlib.util.module_from_spec(spec); sys.modules[name] = module
             try: spec.loader.exec_module(module)
             except BaseException: del sys.modules[name]; raise
+            _PLUGIN_MODULES.append(name)
         else:
-            try: importlib.import_module(p)
+            try:
+                if p not in sys.modules: importlib.import_module(p); _PLUGIN_MODULES.append(p)
             except ModuleNotFoundError as e:
                 raise CUError(f"plugin module {p} cannot be imported ({e}); "
                               "give a .py file path or an installed module") from None

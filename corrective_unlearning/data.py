@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .core import *
 
 # %% auto #0
-__all__ = ['DATASETS', 'VAL_SEED', 'DatasetSpec', 'register_dataset', 'get_dataset', 'load_digits_tensors', 'default_val_size',
+__all__ = ['VAL_SEED', 'DatasetSpec', 'register_dataset', 'dataset_spec', 'load_digits_tensors', 'default_val_size',
            'validation_split', 'Data', 'split_loaded', 'data_on', 'load_data', 'random_crop', 'random_flip',
            'random_resized_crop', 'normalize', 'batch_images']
 
@@ -36,18 +36,16 @@ class DatasetSpec:
     options: tuple = ()       # `Option`s of the dataset's own (none of the built-in datasets has any)
 
 # %% ../nbs/01_data.ipynb #84bcbeed
-DATASETS: dict[str, DatasetSpec] = {}
-
-def register_dataset(spec:DatasetSpec): # the dataset to add
-    "Add `spec` to `DATASETS` under its name, with its options."
-    declare_options('dataset', spec.name, spec.options)
-    DATASETS[spec.name] = spec
+def register_dataset(spec:DatasetSpec, # the dataset to add
+                     doc:str=''): # one line for listings
+    "Register `spec` under its name, with its options and defaults (the `register` of a dataset); return it."
+    register('dataset', spec.name, spec, spec.options, spec.defaults, doc=doc or f'{spec.name} dataset')
     return spec
 
 # %% ../nbs/01_data.ipynb #897eb06e
-def get_dataset(name:str): # a registered dataset name (case-insensitive)
+def dataset_spec(name:str): # a registered dataset name (any case)
     "The `DatasetSpec` registered under `name`; an unknown name lists the choices."
-    return DATASETS[lookup(DATASETS, name, 'dataset')]
+    return get('dataset', name).obj
 
 # %% ../nbs/01_data.ipynb #642d7d61
 def load_digits_tensors(data_dir=None): # unused: the data ships with scikit-learn
@@ -150,7 +148,7 @@ def load_data(name:str, # dataset name
               val_size:int|None=None, # validation samples held out of the training set (default: the dataset's)
               cache:Cache|None=None): # keeps the loaded tensors for the next call (None: load afresh)
     "Load dataset `name`, hold out its validation set and put it on `device`."
-    spec = get_dataset(name)
+    spec = dataset_spec(name)
     loaded = remember(cache, 'data', (spec.name, str(data_dir)), lambda: spec.load(data_dir))
     if val_size is None: val_size = default_val_size(spec, len(loaded[1]))
     split = remember(cache, 'data', (spec.name, str(data_dir), int(val_size)),
@@ -212,6 +210,3 @@ def batch_images(data:Data, # the dataset
         if data.spec.resized_crop: x = random_resized_crop(x, data.spec.resized_crop, gen=gen)
         if data.spec.flip: x = random_flip(x, gen)
     return normalize(x, data)
-
-# %% ../nbs/01_data.ipynb #087202e4
-from . import datasets  # noqa: E402,F401  (registers the paper's datasets)

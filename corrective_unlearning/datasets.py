@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from .core import *
 from .data import *
-from . import paper_models  # registers the default models of these datasets
 
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'PCAM_CROP', 'FASHION_MNIST_FILES', 'SYSTEM_FASHION_MNIST', 'DOWNLOAD', 'IMG_EXTENSIONS',

@@ -17,10 +17,10 @@ from .models import *
 from .training import *
 
 # %% auto #0
-__all__ = ['DETECT_QUANTILE', 'DETECT_RULE', 'DETECTORS', 'DETECT_FOLDS', 'Evidence', 'evidence', 'detection_metrics',
-           'calibrated', 'Detector', 'register_detector', 'get_detector', 'no_detection', 'predicted_probs',
-           'out_of_sample_probs', 'confident_learning', 'feature_model', 'art_classifier', 'training_images',
-           'spectral_signatures', 'penultimate', 'sf_probe']
+__all__ = ['DETECT_QUANTILE', 'DETECT_RULE', 'DETECT_FOLDS', 'Evidence', 'evidence', 'detection_metrics', 'calibrated',
+           'register_detector', 'fitting_detector', 'no_detection', 'predicted_probs', 'out_of_sample_probs',
+           'confident_learning', 'feature_model', 'art_classifier', 'training_images', 'spectral_signatures',
+           'penultimate', 'sf_probe']
 
 # %% ../nbs/06a_detection.ipynb #a0d1e006
 @dataclass
@@ -68,35 +68,21 @@ def calibrated(scores:torch.Tensor, # a suspicion score per training sample (hig
     return candidates & (scores >= torch.quantile(scores[found].double(), quantile).to(scores.dtype))
 
 # %% ../nbs/06a_detection.ipynb #a0d1e016
-@dataclass
-class Detector:
-    "A detector: its function, its options, and the manipulations it is meant for."
-    fn: Callable           # detect(evidence, cfg) -> bool tensor over the training set
-    options: tuple = ()    # the `Option`s it reads from cfg
-    fits: tuple|None = None # manipulations it is meant for (None: any)
-
-DETECTORS: dict[str, Detector] = {}
-
 def register_detector(name:str, # registry name: --detect NAME
                       options=(), # the `Option`s it reads
                       fits:tuple|None=None): # the manipulations it is meant for (None: any)
-    "Decorator: register a detector under `name`, with its options."
-    def deco(f):
-        declare_options('detector', name, options)
-        DETECTORS[name] = Detector(f, tuple(options), fits)
-        return f
-    return deco
+    "Decorator: `register` a detector `detect(evidence, cfg) -> bool tensor over the training set` as `name`."
+    return register('detector', name, options=options, fits=fits)
 
-def get_detector(name:str, # detector name (any case)
-                 manipulation:str|None=None): # the run's manipulation (canonical name), to check the fit
-    "The registered name and `Detector` for `name`; `CUError` when it is unknown or not meant for `manipulation`."
-    key = lookup(DETECTORS, name, 'detector (detect)')
-    d = DETECTORS[key]
-    if manipulation is not None and d.fits is not None and manipulation not in d.fits:
-        fitting = sorted(k for k, v in DETECTORS.items() if v.fits is None or manipulation in v.fits)
-        raise CUError(f"detector {key} is meant for {' and '.join(d.fits)}, not {manipulation}; "
+def fitting_detector(name:str, # detector name (any case)
+                     manipulation:str): # the run's manipulation (canonical name)
+    "The detector `name`; `CUError` when it is unknown or not meant for `manipulation` (naming those that are)."
+    d = get('detector', name)
+    if d.fits is not None and manipulation not in d.fits:
+        fitting = sorted(k for k, v in registered('detector').items() if v.fits is None or manipulation in v.fits)
+        raise CUError(f"detector {d.name} is meant for {' and '.join(d.fits)}, not {manipulation}; "
                       f"for {manipulation} choose one of: {', '.join(fitting)}")
-    return key, d
+    return d
 
 @register_detector('none')
 def no_detection(ev:Evidence, # the developer's view

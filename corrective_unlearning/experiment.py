@@ -20,15 +20,14 @@ from .training import *
 from .metrics import *
 from .methods import *
 from .detection import *
-from . import datasets, paper_models  # registers the paper's datasets and models
 
 # %% auto #0
-__all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'LATER_CORE', 'PRETRAIN_KEYS', 'LEGACY_PRETRAIN_OPTIONS',
-           'PHASES', 'SUMMARY_METRICS', 'run_components', 'used_options', 'resolve', 'identity', 'config_dict',
-           'run_id', 'migrate_row', 'pretrain_config', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint',
-           'build_model', 'synchronize', 'made_by_path', 'made_by', 'pretrained_model', 'cpu_name', 'versions',
-           'pretrained_by', 'reference_metrics', 'detected_samples', 'run_experiment', 'option_text',
-           'divergence_message', 'format_summary', 'cross_validated_pair']
+__all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'PRETRAIN_KEYS', 'PHASES', 'SUMMARY_METRICS', 'run_components',
+           'used_options', 'default_layers', 'resolve', 'later_options', 'identity', 'config_dict', 'run_id',
+           'migrate_row', 'pretrain_config', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'build_model',
+           'synchronize', 'made_by_path', 'made_by', 'pretrained_model', 'cpu_name', 'versions', 'pretrained_by',
+           'reference_metrics', 'detected_samples', 'run_experiment', 'option_text', 'divergence_message',
+           'format_summary', 'cross_validated_pair']
 
 # %% ../nbs/07_experiment.ipynb #1b5c8e3a
 def run_components(cfg:Config): # a configuration with canonical names
@@ -38,34 +37,39 @@ def run_components(cfg:Config): # a configuration with canonical names
 
 def used_options(cfg:Config): # a configuration with canonical names
     "The `Option`s of the components the run uses, by name."
-    return {o.name: o for kind, name in run_components(cfg) for o in component_options(kind, name)}
+    return {o.name: o for kind, name in run_components(cfg) for o in get(kind, name).options}
 
 # %% ../nbs/07_experiment.ipynb #7478bd1a
 PAPER_DEFAULTS = dict(model='resnet9', pretrain_iters=4000, unlearn_iters=1000, batch_size=512, forget_set_size=500)
 
+def default_layers(cfg:Config): # a configuration with canonical component names
+    "Where an unset core option takes its value, first layer first: the method's, the dataset's, the paper's."
+    return [('method', get('method', cfg.unlearn_method).defaults), ('dataset', get('dataset', cfg.dataset).defaults),
+            ('paper', PAPER_DEFAULTS)]
+
 def _canonical(cfg:Config):
-    spec = get_dataset(cfg.dataset)
-    cfg = replace(cfg, dataset=spec.name)
-    for key, default in PAPER_DEFAULTS.items():
-        if getattr(cfg, key) is None: setattr(cfg, key, spec.defaults.get(key, default))
-    cfg.model = lookup(MODELS, cfg.model, 'model')
-    cfg.dataset_method = lookup(MANIPULATIONS, cfg.dataset_method, 'manipulation (dataset_method)',
-                                MANIPULATION_ALIASES)
-    cfg.unlearn_method = get_method(cfg.unlearn_method)[0]
-    cfg.detect = get_detector(cfg.detect, cfg.dataset_method)[0]
-    return cfg, spec
+    cfg = replace(cfg, dataset=get('dataset', cfg.dataset).name,
+                  dataset_method=get('manipulation', cfg.dataset_method).name,
+                  unlearn_method=get('method', cfg.unlearn_method).name)
+    cfg.detect = fitting_detector(cfg.detect, cfg.dataset_method).name
+    return cfg
 
 def resolve(cfg:Config): # the configuration as given
-    ("A copy of `cfg` with defaults filled in, names canonicalised and values checked; `CUError` on inconsistent "
-     "options.")
-    cfg, spec = _canonical(check_options(cfg))
+    ("A copy of `cfg` with names canonicalised, values checked and defaults filled in, in one order: what was given, "
+     "then `default_layers`, then the rules below, then the components' declared option defaults.")
+    cfg = _canonical(check_options(cfg))
+    spec = get('dataset', cfg.dataset).obj
+    for _, layer in default_layers(cfg):
+        for key, value in layer.items():
+            if key in CORE_OPTIONS and getattr(cfg, key) is None: setattr(cfg, key, value)
+    cfg.model = get('model', cfg.model).name
     if cfg.num_classes is None: cfg.num_classes = spec.num_classes
     elif cfg.num_classes != spec.num_classes:
         raise CUError(f"num_classes={cfg.num_classes} does not match dataset {spec.name}, which has {spec.num_classes} "
                       f"classes; drop --num_classes or set it to {spec.num_classes}")
-    if cfg.unlearn_lr is None: cfg.unlearn_lr = METHODS[cfg.unlearn_method].defaults.get('unlearn_lr', cfg.pretrain_lr)
+    if cfg.unlearn_lr is None: cfg.unlearn_lr = cfg.pretrain_lr
     if cfg.deletion_size is None: cfg.deletion_size = cfg.forget_set_size // 2
-    if cfg.val_size is None: cfg.val_size = spec.defaults.get('val_size')  # else load_data's: a tenth, at most 5000
+    # val_size left unset: load_data's rule (a tenth of the training set, at most 5000)
     if cfg.deletion_size > cfg.forget_set_size:
         raise CUError(f"deletion_size={cfg.deletion_size} is larger than forget_set_size={cfg.forget_set_size}; "
                       "only manipulated samples can be found")
@@ -75,12 +79,14 @@ def resolve(cfg:Config): # the configuration as given
 # %% ../nbs/07_experiment.ipynb #3509e635
 SCHEMA_VERSION = 2
 LOCATION_KEYS = ('data_dir', 'save_dir', 'exp_name', 'device')  # where, not what: not part of the run id
-# core options added after runs were published: hashed only away from these defaults
-LATER_CORE = dict(threads=1, train_type='baseline', detect='none')
+def later_options():
+    "Options added after runs were published (declared with `since`), and what the runs before them did."
+    return {o.name: o.earlier for o in [*CORE_OPTIONS.values(), *all_options().values()] if o.since is not None}
 
 def identity(d:dict): # a flat configuration (or pretraining configuration)
-    "`d` without the core options that are at their `LATER_CORE` default: what every earlier run did."
-    return {k: v for k, v in d.items() if not (k in LATER_CORE and v == LATER_CORE[k])}
+    "`d` without the later options that are at what every earlier run did: their ids stay as they were."
+    later = later_options()
+    return {k: v for k, v in d.items() if not (k in later and v == later[k])}
 
 def config_dict(cfg:Config): # resolved config
     "The run's options as one flat dict: the core's, then its components'."
@@ -99,21 +105,22 @@ def migrate_row(row:dict): # a flat row: a results.csv row, or a result's config
     version = row.get('schema_version')
     if not _missing(version) and int(version) >= SCHEMA_VERSION: return row
     core = {k: None if _missing(row.get(k)) else row[k] for k in CORE_OPTIONS if k in row}
-    options = {k: row[k] for k in OPTIONS if k in row and not _missing(row[k])}
+    declared = all_options()
+    options = {k: row[k] for k in declared if k in row and not _missing(row[k])}
     cfg = resolve(Config(options=options, **core))
-    out = {k: v for k, v in row.items() if k != 'factor'} | {k: None for k in OPTIONS if k in row} | cfg.options
+    out = {k: v for k, v in row.items() if k != 'factor'} | {k: None for k in declared if k in row} | cfg.options
     return out | dict(run_id=run_id(cfg), schema_version=SCHEMA_VERSION)
 
 # %% ../nbs/07_experiment.ipynb #eb1047f0
 PRETRAIN_KEYS = ('dataset', 'num_classes', 'model', 'dataset_method', 'forget_set_size', 'val_size', 'pretrain_iters',
                  'pretrain_lr', 'wd', 'batch_size', 'seed', 'threads', 'train_type')
-LEGACY_PRETRAIN_OPTIONS = dict(patch_size=3, weights='auto')  # hashed into every checkpoint's name before schema 2
 
 def pretrain_config(cfg:Config, # resolved config
                     clean:bool=False): # the clean reference model instead of the manipulated one
     "The options that determine a pretrained model."
-    shaping = [o.name for kind, name in run_components(cfg)[:3] for o in component_options(kind, name)]
-    keys = LEGACY_PRETRAIN_OPTIONS | {k: getattr(cfg, k) for k in PRETRAIN_KEYS} | {k: cfg.options[k] for k in shaping}
+    shaping = [o.name for kind, name in run_components(cfg)[:3] for o in get(kind, name).options]
+    legacy = {o.name: o.default for o in all_options().values() if o.in_every_checkpoint}
+    keys = legacy | {k: getattr(cfg, k) for k in PRETRAIN_KEYS} | {k: cfg.options[k] for k in shaping}
     return identity(keys) | dict(clean=clean)
 
 # %% ../nbs/07_experiment.ipynb #23ca0d73
@@ -146,7 +153,7 @@ def build_model(cfg:Config, # resolved config
                 data:Data): # the dataset (shape and device)
     "A freshly initialised model for `cfg`, seeded by `cfg.seed`."
     torch.manual_seed(cfg.seed)
-    s, shaping = data.spec, {o.name: cfg.options[o.name] for o in component_options('model', cfg.model)}
+    s, shaping = data.spec, {o.name: cfg.options[o.name] for o in get('model', cfg.model).options}
     model = make_model(cfg.model, cfg.num_classes, s.channels, s.image_size, **shaping).to(data.device)
     sample = torch.zeros(2, s.channels, s.image_size, s.image_size, device=data.device)
     return apply_train_type(model, cfg.train_type, sample)
@@ -260,11 +267,11 @@ def detected_samples(cfg:Config, # resolved config
         model = build_model(replace(cfg, seed=seed, train_type='baseline'), data)
         return fit(model, data, split.manip, idx, iters=cfg.pretrain_iters, lr=cfg.pretrain_lr, wd=cfg.wd,
                    batch_size=cfg.batch_size, seed=seed, desc='detection fold')
-    options = tuple((o.name, cfg.options[o.name]) for o in component_options('detector', cfg.detect))
+    options = tuple((o.name, cfg.options[o.name]) for o in get('detector', cfg.detect).options)
     key = (config_hash(pretrain_config(cfg)), hashlib.sha256(split.forget.cpu().numpy().tobytes()).hexdigest(),
            cfg.detect, options, str(data.device))
     return remember(cache, 'detections', key,
-                    lambda: DETECTORS[cfg.detect].fn(evidence(split, manipulated, cfg.seed, train), cfg))
+                    lambda: get('detector', cfg.detect)(evidence(split, manipulated, cfg.seed, train), cfg))
 
 # %% ../nbs/07_experiment.ipynb #8d2c4f67
 def _train_models(cfg, split, cache, timings, detection):
@@ -280,8 +287,8 @@ def _train_models(cfg, split, cache, timings, detection):
         timings['detect_seconds'] = synchronize(data.device, t)
         detection |= detection_metrics(flagged, split)
         t = time.perf_counter()
-        unlearned = METHODS[cfg.unlearn_method].fn(models['manipulated'], replace(split, forget=split.forget | flagged),
-                                                   cfg)
+        unlearned = get('method', cfg.unlearn_method)(models['manipulated'], replace(split, forget=split.forget | flagged),
+                                                      cfg)
         models['unlearned'] = check_finite(unlearned, cfg.unlearn_method)
         timings['unlearn_seconds'] = synchronize(data.device, t)
     except Diverged as e: return models, e
@@ -305,7 +312,7 @@ def _run(cfg, out_dir, cache, start):
     if cfg.batch_size > data.n_train:
         raise CUError(f"batch_size={cfg.batch_size} is larger than the {data.n_train} training samples of "
                       f"{cfg.dataset}; choose at most {data.n_train}")
-    shaping = {o.name: cfg.options[o.name] for o in component_options('manipulation', cfg.dataset_method)}
+    shaping = {o.name: cfg.options[o.name] for o in get('manipulation', cfg.dataset_method).options}
     manip = manipulate(data, cfg.dataset_method, cfg.forget_set_size, cfg.seed, **shaping)
     split = deletion_split(data, manip, cfg.deletion_size, cfg.seed, cache)
     first_trained_block(build_model(cfg, data), cfg.k)  # reject an invalid k before training anything
@@ -329,12 +336,16 @@ def _run(cfg, out_dir, cache, start):
     return result
 
 # %% ../nbs/07_experiment.ipynb #78a4cc83
+def _declared(kind, name):  # a component's options; none when it is not registered here (a plugin not loaded)
+    c = registered(kind).get(name)
+    return c.options if c is not None else ()
+
 def option_text(config:dict, # a flat configuration (config_dict, or a result's config)
                 kind:str, # the component's kind
                 name:str): # its name
     "'name=value ...' of the options component `name` declares (by their labels), or ''."
     fmt = lambda v: f'{v:g}' if isinstance(v, float) else str(v)
-    return ' '.join(f'{o.label or o.name}={fmt(config[o.name])}' for o in component_options(kind, name)
+    return ' '.join(f'{o.label or o.name}={fmt(config[o.name])}' for o in _declared(kind, name)
                     if o.name in config)
 
 # %% ../nbs/07_experiment.ipynb #2fdda533

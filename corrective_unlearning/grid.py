@@ -12,11 +12,10 @@ from pathlib import Path
 from .core import *
 from .core import _alive  # whether a process id runs
 from .experiment import SCHEMA_VERSION, config_dict, migrate_row, resolve, run_id
-from .methods import METHODS, SCRUB_ALPHAS
-from .detection import DETECTORS
+from .methods import SCRUB_ALPHAS
 
 # %% auto #0
-__all__ = ['GRIDS', 'FRACTIONS', 'DEMO_SSD_PAIRS', 'DIGITS_SWAPS', 'FASHION_SSD_PAIRS', 'FASHION_LFSSD_PAIRS', 'FASHION_PRETRAIN',
+__all__ = ['FRACTIONS', 'DEMO_SSD_PAIRS', 'DIGITS_SWAPS', 'FASHION_SSD_PAIRS', 'FASHION_LFSSD_PAIRS', 'FASHION_PRETRAIN',
            'FASHION_STEPS', 'POTION_ON_POISONING', 'DETECT_SSD_PAIRS', 'SWAP_ALPHAS', 'PAPER_GRIDS', 'FINISHED',
            'RUN_EXTRAS', 'CLAIM_BEAT', 'CLAIM_TIMEOUT', 'GridSpec', 'register_grid', 'axis', 'to_config',
            'grid_configs', 'method_entries', 'values', 'ssd_pairs', 'later_methods_axis', 'rem_methods_axis',
@@ -37,11 +36,9 @@ class GridSpec:
     plugins: list = field(default_factory=list) # Python files or modules registering components (see load_plugins)
 
 # %% ../nbs/08_grid.ipynb #a985046c
-GRIDS: dict[str, GridSpec] = {}
-
 def register_grid(spec:GridSpec): # the grid to add
-    "Add `spec` to `GRIDS`."
-    GRIDS[spec.name] = spec
+    "`register` `spec` as grid `spec.name`; return it."
+    register('grid', spec.name, spec, doc=spec.description)
     return spec
 
 # %% ../nbs/08_grid.ipynb #0193000e
@@ -80,7 +77,7 @@ def method_entries(method:str, # a registered method
                    settings:list|None=None, # dicts of its options (None: its canonical sweep, see `Method.settings`)
                    **fixed): # options every entry sets, e.g. unlearn_iters
     "Axis entries for `method`: one per setting, each with the `fixed` options."
-    chosen = METHODS[method].settings() if settings is None else settings
+    chosen = get('method', method).settings() if settings is None else settings
     return [dict(unlearn_method=method) | s | fixed for s in chosen]
 
 # %% ../nbs/08_grid.ipynb #3fe30efd
@@ -183,7 +180,7 @@ register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning, interclass confusio
 # %% ../nbs/08_grid.ipynb #6e1b4f83
 def detection_axis(manipulations:list): # dicts with dataset_method (and its options)
     "Each manipulation with no detector and with every registered detector meant for it."
-    return [m | dict(detect=name) for m in manipulations for name, d in DETECTORS.items()
+    return [m | dict(detect=name) for m in manipulations for name, d in registered('detector').items()
             if d.fits is None or m['dataset_method'] in d.fits]
 
 # (alpha, lambda): the upstream pairs digits-full's validation chose most often, 3 to 21 of its 90 SSD choices each
@@ -248,7 +245,7 @@ def get_grid(name:str): # a registered grid name or a path to a JSON spec
             raise CUError(f"grid spec file {name}: base must be an object of options and axes a list of lists of "
                           f'objects, e.g. "axes": [[{{"unlearn_method": "EU"}}, {{"unlearn_method": "SSD"}}]]')
         return GridSpec(d['name'], d.get('description', ''), d['base'], d['axes'], d.get('plugins', []))
-    return GRIDS[lookup(GRIDS, name, 'grid')]
+    return get('grid', name).obj
 
 # %% ../nbs/08_grid.ipynb #c8fb8d8b
 def grid_dir(spec:GridSpec, # the grid
@@ -296,9 +293,9 @@ RUN_EXTRAS = (Option('out_dir', str, '', "directory for result.json ('': save_di
 def run_parameters_source():
     ("The run notebook's parameters cell, derived from the declared options: the core's, the components', out_dir, "
      "plugins.")
-    shown = {**CORE_OPTIONS, **OPTIONS}
+    shown = {**CORE_OPTIONS, **all_options()}
     def line(o):
-        owners = [n for (k, n), opts in COMPONENTS.items() if o in opts]
+        owners = [c.name for c in REGISTRY.values() if o in c.options]
         scope = f"{'/'.join(owners)}: " if owners and not o.help.startswith(owners[0]) else ''
         # papermill: one '=' a line
         return f"{o.name}: {o.type.__name__} = {o.default!r}  # {scope}{o.help.replace('=', ' ')}"
@@ -485,14 +482,15 @@ class Run:
 def plan(spec:GridSpec, # the grid
          root='runs', # runs root directory
          use_published:bool=True): # count the runs of the published results.csv as finished
-    "Every run of `spec` with its directory and status."
-    load_plugins(spec.plugins)
+    "Every run of `spec` with its directory and status (its plugins loaded only while planning)."
     gdir = grid_dir(spec, root).resolve()
     published, runs = published_run_ids(gdir) if use_published else frozenset(), []
-    for cfg in grid_configs(spec):
-        cfg = replace(cfg, save_dir=str(gdir), data_dir=str(Path(cfg.data_dir).resolve()))
-        rid = run_id(cfg)
-        runs.append(Run(rid, cfg, gdir / rid, run_status(gdir / rid, rid, published)))
+    with registry_scope():
+        load_plugins(spec.plugins)
+        for cfg in grid_configs(spec):
+            cfg = replace(cfg, save_dir=str(gdir), data_dir=str(Path(cfg.data_dir).resolve()))
+            rid = run_id(cfg)
+            runs.append(Run(rid, cfg, gdir / rid, run_status(gdir / rid, rid, published)))
     return runs
 
 # %% ../nbs/08_grid.ipynb #cc212f1f

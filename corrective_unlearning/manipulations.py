@@ -13,9 +13,8 @@ from .core import *
 from .data import *
 
 # %% auto #0
-__all__ = ['MANIPULATIONS', 'PATCH_SIZE', 'Manipulation', 'register_manipulation', 'no_manipulation', 'apply_trigger',
-           'poisoning', 'interclasslabelswap', 'randomlabelswap', 'manipulate', 'Split', 'deletion_split',
-           'manipulated_batch']
+__all__ = ['PATCH_SIZE', 'Manipulation', 'register_manipulation', 'no_manipulation', 'apply_trigger', 'poisoning',
+           'interclasslabelswap', 'randomlabelswap', 'manipulate', 'Split', 'deletion_split', 'manipulated_batch']
 
 # %% ../nbs/02_manipulations.ipynb #ee095a19
 @dataclass
@@ -35,13 +34,11 @@ class Manipulation:
     @property
     def size(self): return int(self.mask.sum())
 
-MANIPULATIONS: dict = {}
-
 def register_manipulation(name:str, # the manipulation's canonical name
-                          options=()): # the `Option`s it takes, passed to it as keyword arguments
-    "Decorator: register a function `(data, size, rng, **options) -> Manipulation` under `name`."
-    def deco(f): declare_options('manipulation', name, options); MANIPULATIONS[name] = f; return f
-    return deco
+                          options=(), # the `Option`s it takes, passed to it as keyword arguments
+                          aliases=()): # other spellings of the name (upstream's)
+    "Decorator: `register` a function `(data, size, rng, **options) -> Manipulation` as manipulation `name`."
+    return register('manipulation', name, options=options, aliases=aliases)
 
 # %% ../nbs/02_manipulations.ipynb #79535c26
 def no_manipulation(data:Data): # the dataset
@@ -66,7 +63,7 @@ def _mask(data, idx):
 
 # %% ../nbs/02_manipulations.ipynb #4ed13e8a
 PATCH_SIZE = Option('patch_size', int, 3, 'poisoning: side of the square trigger patch, bottom-right, in pixels',
-                    integers(1))
+                    integers(1), in_every_checkpoint=True)
 
 @register_manipulation('poisoning', [PATCH_SIZE])
 def poisoning(data:Data, # the dataset
@@ -82,7 +79,7 @@ def poisoning(data:Data, # the dataset
     return Manipulation('poisoning', y, mask, mask.clone(), trigger, target=0)
 
 # %% ../nbs/02_manipulations.ipynb #21832b31
-@register_manipulation('interclasslabelswap')
+@register_manipulation('interclasslabelswap', aliases=('labeltargeted',))
 def interclasslabelswap(data:Data, # the dataset (its spec names the confused pair)
                         size:int, # |S_m|, even: half from each class of the pair
                         rng:np.random.Generator): # unused: the first samples of each class are swapped
@@ -103,7 +100,7 @@ def interclasslabelswap(data:Data, # the dataset (its spec names the confused pa
     return Manipulation('interclasslabelswap', y, mask, torch.zeros_like(mask), corrected_classes=tuple(pair))
 
 # %% ../nbs/02_manipulations.ipynb #f7d63284
-@register_manipulation('randomlabelswap')
+@register_manipulation('randomlabelswap', aliases=('labelrandom',))
 def randomlabelswap(data:Data, # the dataset
                     size:int, # |S_m|, the number of samples whose labels are permuted
                     rng:np.random.Generator): # chooses the samples and the permutation
@@ -124,11 +121,11 @@ def manipulate(data:Data, # the dataset
                seed:int=0, # seeds the choice of S_m
                **options): # the manipulation's own options (poisoning: patch_size)
     "Apply manipulation `method` to `size` training samples of `data`."
-    name = lookup(MANIPULATIONS, method, 'manipulation (dataset_method)', MANIPULATION_ALIASES)
+    manipulation = get('manipulation', method)
     if not 0 < size <= data.n_train:
         raise CUError(f"forget_set_size={size} must be between 1 and the training set size {data.n_train} "
                       f"of {data.spec.name}")
-    return MANIPULATIONS[name](data, size, np.random.default_rng([seed, 1]), **options)
+    return manipulation(data, size, np.random.default_rng([seed, 1]), **options)
 
 # %% ../nbs/02_manipulations.ipynb #97641422
 @dataclass

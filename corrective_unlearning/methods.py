@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_methods.ipynb #1dcc3664
 from __future__ import annotations
-import copy, hashlib, itertools
+import copy, hashlib
 import numpy as np
 from dataclasses import dataclass, field
 from typing import Callable
@@ -17,55 +17,27 @@ from .models import *
 from .training import *
 
 # %% auto #0
-__all__ = ['METHODS', 'LAST_K', 'SCRUB_ALPHAS', 'SCRUB_OPTIONS', 'IMPORTANCE_KINDS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'SSD_OPTIONS',
+__all__ = ['LAST_K', 'SCRUB_ALPHAS', 'SCRUB_OPTIONS', 'IMPORTANCE_KINDS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'SSD_OPTIONS',
            'SSD_SWEEP', 'SSD_SWEPT', 'POTION_STEP', 'POTION_TRIES', 'P_CUT', 'NG_ALPHA', 'SALUN_RATIO',
            'REMOVAL_THRESHOLD', 'KEEPING_SAMPLES', 'FORGET_EPOCHS', 'NPO_BETA', 'REM_OPTIONS', 'SHARED_MASK_ID',
-           'Method', 'register_method', 'get_method', 'retrain_on', 'naive', 'exact_unlearning',
-           'catastrophic_forgetting', 'distill_kl', 'scrub_loss', 'scrub', 'bad_teacher_loss', 'bad_teaching',
-           'importances', 'dampen_', 'remembered_importances', 'full_importances', 'ssd', 'lfssd',
-           'manipulated_label_acc', 'potion_select_wt', 'potion', 'paired_batches', 'neggrad_plus_loss', 'neggrad_plus',
-           'random_label_loss', 'random_labels', 'saliency_mask', 'salun', 'keeping_sample', 'removal_score',
-           'npo_loss', 'forget_passes', 'gradient_ascent', 'npo', 'dedicate_capacity', 'rem_flush', 'rem_repair_loss',
-           'rem']
-
-# %% ../nbs/06_methods.ipynb #dc5bf4f0
-@dataclass
-class Method:
-    "An unlearning method: its function, its options, and its preferred defaults of the shared options."
-    fn: Callable            # unlearn(model, split, cfg) -> model
-    options: tuple = ()     # the `Option`s it reads from cfg
-    defaults: dict = field(default_factory=dict) # values of core options it prefers where the user left them unset
-    sweep: list|None = None # its canonical settings (None: every combination of its options' declared sweeps)
-    swept: tuple|None = None # what the report checks for a choice at the edge of the sweep (None: the swept options)
-    color: str|None = None  # its colour in the report's figures (None: one by its place in the registry)
-
-    def settings(self):
-        "The canonical settings to try, as dicts of options."
-        if self.sweep is not None: return [dict(s) for s in self.sweep]
-        axes = [[(o.name, v) for v in o.sweep] for o in self.options if o.sweep]
-        return [dict(c) for c in itertools.product(*axes)] if axes else [{}]
+           'register_method', 'retrain_on', 'naive', 'exact_unlearning', 'catastrophic_forgetting', 'distill_kl',
+           'scrub_loss', 'scrub', 'bad_teacher_loss', 'bad_teaching', 'importances', 'dampen_',
+           'remembered_importances', 'full_importances', 'ssd', 'lfssd', 'manipulated_label_acc', 'potion_select_wt',
+           'potion', 'paired_batches', 'neggrad_plus_loss', 'neggrad_plus', 'random_label_loss', 'random_labels',
+           'saliency_mask', 'salun', 'keeping_sample', 'removal_score', 'npo_loss', 'forget_passes', 'gradient_ascent',
+           'npo', 'dedicate_capacity', 'rem_flush', 'rem_repair_loss', 'rem']
 
 # %% ../nbs/06_methods.ipynb #e14f467a
-METHODS: dict[str, Method] = {}
-
 def register_method(name:str, # registry name, as on the command line
                     options=(), # the `Option`s the method reads
                     sweep:list|None=None, # canonical settings, where its options are swept jointly
                     swept:tuple|None=None, # quantities the report checks for choices at the sweep's edge
                     color:str|None=None, # its colour in figures
+                    aliases=(), # other spellings of the name (upstream's)
                     **defaults): # preferred core defaults, e.g. unlearn_lr=0.0025
-    "Decorator: register an unlearning function under `name`, with its options."
-    def deco(f):
-        declare_options('method', name, options)
-        METHODS[name] = Method(f, tuple(options), defaults, sweep, swept, color)
-        return f
-    return deco
-
-# %% ../nbs/06_methods.ipynb #c2b77fd8
-def get_method(name:str): # method name (case-insensitive; 'Scrub' works)
-    "The registered name and `Method` for `name`."
-    key = lookup(METHODS, name, 'unlearning method (unlearn_method)', METHOD_ALIASES)
-    return key, METHODS[key]
+    "Decorator: `register` an unlearning function `unlearn(model, split, cfg) -> model` as method `name`."
+    return register('method', name, options=options, defaults=defaults, aliases=aliases, sweep=sweep, swept=swept,
+                    color=color)
 
 # %% ../nbs/06_methods.ipynb #672a01ea
 LAST_K = Option('k', int, -1, 'train only the last k layers (EU re-initialises them first); -1: the whole model',
@@ -132,7 +104,7 @@ SCRUB_OPTIONS = (Option('kd_T', float, 4.0, 'SCRUB: distillation temperature', P
                         integers(0)),
                  LAST_K)
 
-@register_method('SCRUB', SCRUB_OPTIONS, color='tab:purple', unlearn_lr=0.0025)
+@register_method('SCRUB', SCRUB_OPTIONS, color='tab:purple', aliases=('Scrub',), unlearn_lr=0.0025)
 def scrub(model, # the manipulated model (left unchanged)
           split:Split, # data, manipulation and the found samples S_f
           cfg): # the resolved `Config`
@@ -165,7 +137,7 @@ def bad_teacher_loss(student_logits, # the student's logits
     target = f * F.softmax(bad_logits, 1) + (1 - f) * F.softmax(good_logits, 1)
     return F.kl_div(F.log_softmax(student_logits, 1), target, reduction='sum') / target.numel()  # upstream's 'mean'
 
-@register_method('BadT', [LAST_K], color='tab:brown')
+@register_method('BadT', [LAST_K], color='tab:brown', aliases=('BadTeacher',))
 def bad_teaching(model, # the manipulated model (left unchanged)
                  split:Split, # data, manipulation and the found samples S_f
                  cfg): # the resolved `Config`

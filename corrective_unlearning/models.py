@@ -11,10 +11,10 @@ from torch import nn
 from .core import *
 
 # %% auto #0
-__all__ = ['MODELS', 'TIED_UNITS', 'block', 'conv_bn', 'Residual', 'head', 'register_model', 'smallcnn', 'conv_bn_celu',
-           'resnet9', 'channels_last_safe', 'memory_format', 'make_model', 'valid_ks', 'first_trained_block',
-           'freeze_front', 'front_eval', 'reinit_', 'tied_uniform', 'ExampleTiedDropout', 'TiedAdapter', 'examples',
-           'block_widths', 'add_tied_units', 'remove_tied_units', 'etd_shares', 'apply_train_type']
+__all__ = ['TIED_UNITS', 'block', 'conv_bn', 'Residual', 'head', 'register_model', 'smallcnn', 'conv_bn_celu', 'resnet9',
+           'channels_last_safe', 'memory_format', 'make_model', 'valid_ks', 'first_trained_block', 'freeze_front',
+           'front_eval', 'reinit_', 'tied_uniform', 'ExampleTiedDropout', 'TiedAdapter', 'examples', 'block_widths',
+           'add_tied_units', 'remove_tied_units', 'etd_shares', 'apply_train_type']
 
 # %% ../nbs/03_models.ipynb #f682a4cd
 def block(*layers:nn.Module, # the block's layers, in order
@@ -44,13 +44,10 @@ def head(c_in:int, # input channels (features after pooling)
     return [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)]
 
 # %% ../nbs/03_models.ipynb #c3dd9fd3
-MODELS: dict = {}
-
 def register_model(name:str, # registry name, as on the command line
                    options=()): # the `Option`s a run passes to the builder (as keyword arguments)
-    "Decorator: register a builder `(num_classes, channels, image_size, **kw) -> nn.Sequential` of blocks."
-    def deco(f): declare_options('model', name, options); MODELS[name] = f; return f
-    return deco
+    "Decorator: `register` a builder `(num_classes, channels, image_size, **kw) -> nn.Sequential` of blocks."
+    return register('model', name, options=options)
 
 # %% ../nbs/03_models.ipynb #84473620
 @register_model('smallcnn')
@@ -111,8 +108,7 @@ def make_model(name:str, # registered model name
                image_size:int, # the dataset's image side
                **kwargs): # builder options (its declared options, e.g. vitb16's weights; or width)
     "Build model `name` for the given shape."
-    build = MODELS[lookup(MODELS, name, 'model')]
-    model = build(num_classes, channels, image_size, **kwargs)
+    model = get('model', name)(num_classes, channels, image_size, **kwargs)
     return model.to(memory_format=memory_format(model))
 
 # %% ../nbs/03_models.ipynb #19ed0bfa
@@ -256,6 +252,3 @@ def apply_train_type(model:nn.Sequential, # a freshly built model
     shares = etd_shares(train_type)
     if shares is None: return model
     return add_tied_units(model, x, lambda i, c, spatial: ExampleTiedDropout(c, *shares, salt=i))
-
-# %% ../nbs/03_models.ipynb #88949239
-from . import paper_models  # noqa: E402,F401  (registers the paper's models)

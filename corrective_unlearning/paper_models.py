@@ -137,7 +137,8 @@ class ClassToken(nn.Module):
 VIT_B16_FILE = 'vit_b_16-c867db91.pth'  # torchvision's ImageNet weights (IMAGENET1K_V1)
 
 WEIGHTS = Option('weights', str, 'auto',
-                 "vitb16: initial weights: auto (torchvision's ImageNet weights), a file, or none")
+                 "vitb16: initial weights: auto (torchvision's ImageNet weights), a file, or none",
+                 in_every_checkpoint=True)
 
 @register_model('vitb16', [WEIGHTS])
 def vitb16(num_classes:int, # number of classes

@@ -9,10 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import *
-from .experiment import LATER_CORE, LOCATION_KEYS, migrate_row
+from .experiment import LOCATION_KEYS, later_options, migrate_row
 from .grid import get_grid, grid_dir, plan, read_results
-from .methods import METHODS
-from .detection import DETECTORS
 
 # %% auto #0
 __all__ = ['SELECTIONS', 'PROBLEM', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'REGULARITY', 'with_later_core',
@@ -23,9 +21,10 @@ __all__ = ['SELECTIONS', 'PROBLEM', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPAC
 
 # %% ../nbs/09_report.ipynb #5e8c1d02
 def with_later_core(df:pd.DataFrame): # a results table
-    "`df` with the core options added after its older rows were written, at what those runs did (`LATER_CORE`)."
+    "`df` with the core options added after its older rows were written, at what those runs did (`later_options`)."
     if df.empty: return df
-    return df.assign(**{k: df[k].fillna(v) if k in df else v for k, v in LATER_CORE.items()})
+    later = {k: v for k, v in later_options().items() if k in CORE_OPTIONS}
+    return df.assign(**{k: df[k].fillna(v) if k in df else v for k, v in later.items()})
 
 def with_healed(df:pd.DataFrame): # a results table
     ("`df` with REM's healed measures (see the metrics notebook) for the unlearned and both reference models, "
@@ -118,7 +117,7 @@ def method_label(method:str, # a method's name
 def setting_columns(df:pd.DataFrame): # collect()'s table
     ("The columns that name a setting: the cell's and every option's (those whose value varies are what tell "
      "settings apart).")
-    return CELL + [c for c in [*CORE_OPTIONS, *OPTIONS] if c in df and c not in CELL and c not in NOT_SETTINGS]
+    return CELL + [c for c in [*CORE_OPTIONS, *all_options()] if c in df and c not in CELL and c not in NOT_SETTINGS]
 
 # %% ../nbs/09_report.ipynb #d38a0049
 def setting_scores(df:pd.DataFrame, # collect()'s table
@@ -143,15 +142,15 @@ def select_settings(df:pd.DataFrame, # collect()'s table
 # %% ../nbs/09_report.ipynb #6dc988aa
 def detect_style(detect): # a run's detector
     "The line style of a method's curve: solid without a detector, one dash pattern per registered detector."
-    names = [d for d in DETECTORS if d != 'none']
+    names = [d for d in registered('detector') if d != 'none']
     return '-' if detect not in names else ('--', ':', '-.', (0, (5, 1, 1, 1)))[names.index(detect) % 4]
 
 def method_color(name:str): # a method's name
     "The method's colour in every figure: the one it registered, else one of tab20's by its place in the registry."
     import matplotlib
-    m = METHODS.get(name)
-    if m is not None and m.color: return m.color
-    return matplotlib.colormaps['tab20'](list(METHODS).index(name) % 20 if name in METHODS else 19)
+    methods = registered('method')
+    if name in methods and methods[name].extra.get('color'): return methods[name].color
+    return matplotlib.colormaps['tab20'](list(methods).index(name) % 20 if name in methods else 19)
 
 # %% ../nbs/09_report.ipynb #32610c3a
 def mean_ci(x, # values (NaN ignored), e.g. one metric over seeds
@@ -209,7 +208,7 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     means = ok.groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
     chosen = (select_settings(df, select).groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean()
               .reset_index())
-    order = {m: i for i, m in enumerate(METHODS)}
+    order = {m: i for i, m in enumerate(registered('method'))}
     methods = sorted(set(zip(means.unlearn_method, means.detect)), key=lambda md: (order.get(md[0], len(order)), md[0],
                                                                                     md[1] != 'none', md[1]))
     cols = min(5, len(methods)); rows = -(-len(methods) // cols)
@@ -240,9 +239,10 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
 # %% ../nbs/09_report.ipynb #7bc658a4
 def swept(method:str): # a method's name
     "What the method's sweep varies, as its registration declares: `swept`, else its options with a declared sweep."
-    m = METHODS.get(method)
+    m = registered('method').get(method)
     if m is None: return ()
-    return m.swept if m.swept is not None else tuple(o.name for o in m.options if len(o.sweep) > 1)
+    if m.extra.get('swept') is not None: return m.swept
+    return tuple(o.name for o in m.options if len(o.sweep) > 1)
 
 # %% ../nbs/09_report.ipynb #c2bcd633
 # lambda 0 zeroes the selected weights; lambda above alpha dampens what (lambda, lambda) does
@@ -369,7 +369,7 @@ def plot_detection(df:pd.DataFrame): # collect()'s rows of one dataset
     manips = [m for m in REGULARITY if m in set(t.dataset_method)] + sorted(set(t.dataset_method) - set(REGULARITY))
     fig, axes = plt.subplots(1, len(manips), figsize=(4.2 * len(manips), 3.6), sharey=True, squeeze=False,
                              layout='constrained')
-    names = [d for d in DETECTORS if d != 'none']
+    names = [d for d in registered('detector') if d != 'none']
     for ax, manip in zip(axes[0], manips):
         for i, (detect, g) in enumerate(t[t.dataset_method == manip].groupby('detect')):
             color = matplotlib.colormaps['tab10'](names.index(detect) if detect in names else 9)

@@ -4,7 +4,7 @@ import pytest
 
 FIRST_USE = {
     'models': "from corrective_unlearning.models import make_model; make_model('resnet20', 10, 3, 32); make_model('vitb16', 10, 3, 32, weights='none', width=1 / 12)",
-    'datasets': "from corrective_unlearning.data import get_dataset; assert get_dataset('CIFAR100').num_classes == 100",
+    'datasets': "from corrective_unlearning.data import get_dataset; assert dataset_spec('CIFAR100').num_classes == 100",
     'methods': "from corrective_unlearning.methods import METHODS; assert {'Naive', 'EU', 'CF', 'SCRUB', 'BadT', 'SSD', 'LFSSD', 'Potion', 'NegGrad+', 'RL', 'SalUn'} <= set(METHODS)",
     'grids': "from corrective_unlearning.grid import GRIDS; assert {'demo', 'digits-full', 'fashion', 'cifar10-poisoning'} <= set(GRIDS)",
     'paper models first': "from corrective_unlearning.paper_models import resnet20; from corrective_unlearning.models import MODELS; assert 'resnet9' in MODELS",
