@@ -24,7 +24,7 @@ demo: install
 
 # The run notebook's parameters cell is derived from the declared options: rewrite it after adding an option.
 run-notebook: install
-	$(BIN)/python -c "from corrective_unlearning.grid import write_run_parameters; write_run_parameters('$(NBS_OUTSIDE)/run.ipynb')"
+	$(BIN)/python -c "from corrective_unlearning.runner import write_run_parameters; write_run_parameters('$(NBS_OUTSIDE)/run.ipynb')"
 
 # The notebooks are the source: exporting and cleaning them must not change any file.
 check-clean: install

@@ -104,7 +104,9 @@ def describe_run(run): # a planned grid run
 
 def cmd_grid(args): # parsed `grid` arguments
     "Run a grid (with --dry-run, list its runs; with --list, the registered grids)."
-    from corrective_unlearning.grid import FINISHED, GridStopped, get_grid, plan, run_grid
+    from corrective_unlearning.grids import get_grid
+    from corrective_unlearning.records import FINISHED, plan
+    from corrective_unlearning.runner import GridStopped, run_grid
     if args.list: return list_components(['grid'])
     if not args.name:
         raise CUError('give a grid: a registered name (see `corrective-unlearning grid --list`) or a JSON spec file')

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from .core import *
 from .experiment import LOCATION_KEYS, later_options, migrate_row
-from .grid import get_grid, grid_dir, plan, read_results
+from .grids import get_grid
+from .records import grid_dir, plan, read_results
 
 # %% auto #0
 __all__ = ['SELECTIONS', 'PROBLEM', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'REGULARITY', 'with_later_core',

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from corrective_unlearning import datasets, paper_models  # register the datasets and their default models
-from corrective_unlearning.core import Config, CUError
-from corrective_unlearning.data import DATASETS, DatasetSpec, register_dataset, load_data
+from corrective_unlearning import datasets
+from corrective_unlearning.core import Config, CUError, registry_scope
+from corrective_unlearning.data import DatasetSpec, register_dataset, load_data
 from corrective_unlearning.experiment import run_experiment
 
 def write_tree(root, n_train=12, n_test=6):
@@ -26,9 +26,9 @@ def tiny(tmp_path):
     common = dict(num_classes=2, image_size=16, channels=3, mean=(0.5,) * 3, std=(0.25,) * 3, confused_pair=None,
                   resized_crop=(0.5, 1.0), flip=True,
                   defaults=dict(model='smallcnn', pretrain_iters=10, unlearn_iters=5, batch_size=5, forget_set_size=4))
-    register_dataset(DatasetSpec('Tiny', load, **common))
-    yield tmp_path
-    DATASETS.pop('Tiny')
+    with registry_scope():
+        register_dataset(DatasetSpec('Tiny', load, **common))
+        yield tmp_path
 
 def test_streamed_images_give_the_same_experiment(tiny, monkeypatch):
     "Every metric of an experiment on streamed images equals the one on the same images decoded into memory."

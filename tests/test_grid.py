@@ -122,7 +122,7 @@ def test_warm_kernel_runs_leave_no_threads_or_files_open(tmp_path):
     from corrective_unlearning.core import Config
     from corrective_unlearning.experiment import resolve
     from corrective_unlearning.experiment import config_dict
-    from corrective_unlearning.grid import WarmKernel, execute_run
+    from corrective_unlearning.runner import WarmKernel, execute_run
     cfg = resolve(Config(pretrain_iters=5, unlearn_iters=5, unlearn_method='Naive', save_dir=str(tmp_path)))
     kernel = WarmKernel()
     def run(i):
@@ -135,7 +135,7 @@ def test_warm_kernel_runs_leave_no_threads_or_files_open(tmp_path):
     finally: kernel.shutdown()
 
 def _kernel_env(threads):
-    from corrective_unlearning.grid import kernel_environment
+    from corrective_unlearning.runner import kernel_environment
     before = os.environ.get('MALLOC_TRIM_THRESHOLD_')
     env = kernel_environment(threads)
     return before, env.get('MALLOC_TRIM_THRESHOLD_'), env['OMP_NUM_THREADS']

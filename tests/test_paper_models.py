@@ -33,9 +33,9 @@ def test_pretrained_weights_are_found_or_explained(tmp_path, monkeypatch):
     monkeypatch.setenv('TORCH_HOME', str(tmp_path))
     with pytest.raises(CUError, match=r"vitb16's ImageNet weights are not in .*--weights=none to train from scratch$"):
         make_model('vitb16', 10, 3, 224, width=1 / 12)  # the builder's default, as vitb16's declared option: 'auto'
-    from corrective_unlearning.core import component_options
-    assert [o.name for o in component_options('model', 'vitb16')] == ['weights']
-    assert component_options('model', 'resnet20') == ()  # only vitb16 can start from pretrained weights
+    from corrective_unlearning.core import get
+    assert [o.name for o in get('model', 'vitb16').options] == ['weights']
+    assert get('model', 'resnet20').options == ()  # only vitb16 can start from pretrained weights
 
 def test_experiment_with_a_paper_model(tmp_path):
     "ResNet-20 on digits, EU on its last 3 layers, end to end."
