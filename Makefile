@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NBS_OUTSIDE := corrective_unlearning/notebooks
 
-.PHONY: install demo test test-nbs test-py check-clean lab clean run-notebook
+.PHONY: install demo test test-nbs test-nbs-orders test-py check-clean lab clean run-notebook
 
 $(STAMP): setup.py settings.ini constraints.txt
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -44,6 +44,11 @@ limited = timeout --kill-after=30 $(1) $(2); s=$$?; \
 
 test-nbs: install
 	@$(call limited,$(NBS_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --flags slow)
+
+# Every notebook in one process, in file order and reversed: nothing one notebook registers may reach another.
+test-nbs-orders: install
+	@$(call limited,$(NBS_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/python tools/nbs_in_order.py)
+	@$(call limited,$(NBS_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/python tools/nbs_in_order.py --reverse)
 
 test-py: install chromium fashion-data
 	@$(call limited,$(PY_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist load tests)
