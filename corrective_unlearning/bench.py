@@ -16,8 +16,7 @@ from .training import fit
 from .experiment import cpu_name, run_experiment, synchronize
 
 # %% auto #0
-__all__ = ['hardware', 'from_scratch', 'synthetic_data', 'our_throughput', 'PILDataset', 'upstream_throughput', 'compare',
-           'format_comparison', 'time_experiment', 'main']
+__all__ = ['hardware', 'compare', 'main']
 
 # %% ../nbs/12_bench.ipynb #426aa114
 def hardware():
@@ -140,7 +139,7 @@ def compare(dataset:str='FashionMNIST', # registered dataset whose shape and aug
                 hardware=hardware(), ours=o, upstream=u, ratio=o / u, repeats=repeats, steps=steps, workers=workers,
                 compile=compile, all_ours=ours, all_upstream=theirs)
 
-def format_comparison(r:dict): # what compare() returned
+def _format_comparison(r:dict): # what compare() returned
     "The comparison as text."
     return (f"{r['model']} on {r['dataset']} ({r['data']} data), batch {r['batch_size']}, {r['device']}: "
             f"ours {r['ours']:,.0f} img/s, upstream-style {r['upstream']:,.0f} img/s ({r['workers']} loader workers): "
@@ -182,7 +181,7 @@ def main(argv=None): # arguments (default: sys.argv[1:])
     kw = {} if a.width is None else dict(width=a.width)
     r = compare(a.dataset, a.model, a.batch_size, a.steps, a.warmup, a.repeats, a.workers, a.device, a.compile,
                 not a.synthetic, **kw)
-    print(format_comparison(r))
+    print(_format_comparison(r))
 
 # %% ../nbs/12_bench.ipynb #0e390944
 #| eval: false

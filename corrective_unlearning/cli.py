@@ -8,9 +8,7 @@ import argparse, os, sys
 from .core import *
 
 # %% auto #0
-__all__ = ['LEGACY_FLAGS', 'option_help', 'add_config_flags', 'config_from_args', 'OneLineParser', 'fail', 'positive_int',
-           'cmd_run', 'warn_unused', 'describe_run', 'cmd_grid', 'list_components', 'cmd_list', 'cmd_report',
-           'build_parser', 'main', 'plugins_in']
+__all__ = ['fail', 'describe_run', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
 def option_help(o:Option): # the option
@@ -102,7 +100,7 @@ def describe_run(run): # a planned grid run
     return (f'{run.run_id}  {run.status:<6} {c.dataset} {c.model} {c.dataset_method} |S_m|={c.forget_set_size} '
             f'|S_f|={c.deletion_size} seed={c.seed} {c.unlearn_method} {opts}').rstrip()
 
-def cmd_grid(args): # parsed `grid` arguments
+def _cmd_grid(args): # parsed `grid` arguments
     "Run a grid (with --dry-run, list its runs; with --list, the registered grids)."
     from corrective_unlearning.grids import get_grid
     from corrective_unlearning.records import FINISHED, plan
@@ -117,7 +115,8 @@ def cmd_grid(args): # parsed `grid` arguments
         return
     try:
         summary = run_grid(args.name, args.root, args.workers, args.scheduler, fresh_kernels=args.fresh_kernels,
-                           use_published=not args.rerun_published, progress_every=args.progress_every)
+                           use_published=not args.rerun_published, progress_every=args.progress_every,
+                           scheduler_timeout=args.scheduler_timeout)
     except GridStopped as e:
         print(f'corrective-unlearning: {e}', file=sys.stderr, flush=True); sys.stdout.flush()
         os._exit(130)  # at once: the closed cluster's event loops would print noise as the interpreter shuts down
@@ -165,6 +164,8 @@ def build_parser():
     grid.add_argument('--workers', type=positive_int, default=None,
                       help='local Dask worker processes, at least 1 (default: CPU cores)')
     grid.add_argument('--scheduler', default=None, help='address of an existing Dask scheduler, e.g. tcp://host:8786')
+    grid.add_argument('--scheduler-timeout', type=float, default=30, metavar='SECONDS',
+                      help='how long to wait for --scheduler to answer (default: 30)')
     grid.add_argument('--dry-run', action='store_true', help='list the runs and their status without running them')
     grid.add_argument('--root', default='runs', help='directory holding <grid>/ (default: runs)')
     grid.add_argument('--fresh-kernels', action='store_true',
@@ -174,7 +175,7 @@ def build_parser():
                            '(default: they count as done)')
     grid.add_argument('--progress-every', type=float, default=60, metavar='SECONDS',
                       help='without a terminal, print a progress line this often (default: 60)')
-    grid.set_defaults(func=cmd_grid)
+    grid.set_defaults(func=_cmd_grid)
     rep = sub.add_parser('report', help="write a grid's results.csv and figures")
     rep.add_argument('name', help='grid name or JSON spec file')
     rep.add_argument('--root', default='runs', help='directory holding <grid>/ (default: runs)')
@@ -201,6 +202,10 @@ def main(argv:list|None=None): # arguments (default: sys.argv[1:])
     except CUError as e: fail(str(e))
     except BrokenPipeError:  # stdout closed early (`| head`): end quietly, without a traceback at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except Exception as e:  # what no check foresaw: still one line (and the traceback where asked for)
+        if os.environ.get('CU_TRACEBACK'): raise
+        fail(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'} (this is unexpected: "
+             "set CU_TRACEBACK=1 to see where, and report it with the command you ran)")
 
 # %% ../nbs/10_cli.ipynb #3a9e1c57
 def plugins_in(argv:list): # command-line arguments

@@ -13,11 +13,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['ANY', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'ETD_PATTERN', 'TRAIN_TYPE', 'FOLDER_NAME', 'CORE_OPTIONS', 'KINDS',
-           'REGISTRY', 'CUError', 'lookup', 'did_you_mean', 'Range', 'integers', 'Option', 'core', 'Config',
-           'Component', 'register', 'registered', 'get', 'all_options', 'option_aliases', 'registry_scope',
-           'check_options', 'config_hash', 'Cache', 'remember', 'seed_everything', 'get_device', 'atomic_write_bytes',
-           'atomic_write_json', 'remove_stale_temp_files', 'check_writable_dir', 'load_plugins']
+__all__ = ['ANY', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'ETD_PATTERN', 'CORE_OPTIONS', 'KINDS', 'REGISTRY', 'CUError', 'lookup',
+           'Range', 'integers', 'Option', 'core', 'Config', 'Component', 'register', 'registered', 'get', 'all_options',
+           'registry_scope', 'check_options', 'config_hash', 'Cache', 'remember', 'seed_everything', 'get_device',
+           'atomic_write_bytes', 'atomic_write_json', 'remove_stale_temp_files', 'check_writable_dir', 'load_plugins']
 
 # %% ../nbs/00_core.ipynb #ba3b54ff
 class CUError(ValueError):
@@ -34,11 +33,11 @@ def lookup(registry:dict, # name -> entry
     folded.update({a.lower(): k for a, k in (aliases or {}).items()})
     key = folded.get(str(name).lower())
     if key is None:
-        raise CUError(f"unknown {what} '{name}'{did_you_mean(name, registry)}; "
+        raise CUError(f"unknown {what} '{name}'{_did_you_mean(name, registry)}; "
                       f"choose one of: {', '.join(sorted(registry, key=str.lower))}")
     return key
 
-def did_you_mean(name:str, # what was asked for
+def _did_you_mean(name:str, # what was asked for
                  choices): # the names that exist
     "'; did you mean X?' for the closest of `choices`, or '' when none is close."
     import difflib
@@ -77,7 +76,7 @@ def _train_type(v):
     m = isinstance(v, str) and ETD_PATTERN.fullmatch(v)
     return v == 'baseline' or bool(m and 1 <= int(m[1]) <= 99 and int(m[2]) <= 100)
 
-TRAIN_TYPE = Range(_train_type, "baseline, or ETDfix<F>mem<M>drop1 with F from 1 to 99 and M from 0 to 100 "
+_TRAIN_TYPE = Range(_train_type, "baseline, or ETDfix<F>mem<M>drop1 with F from 1 to 99 and M from 0 to 100 "
                                 "(REM's example-tied dropout, e.g. ETDfix50mem20drop1)")
 
 # %% ../nbs/00_core.ipynb #0e6f2a19
@@ -116,7 +115,7 @@ class Option:
         return v
 
 # %% ../nbs/00_core.ipynb #6c2d9e04
-FOLDER_NAME = Range(lambda v: isinstance(v, str) and v not in ('', '.', '..') and '/' not in v and '\\' not in v,
+_FOLDER_NAME = Range(lambda v: isinstance(v, str) and v not in ('', '.', '..') and '/' not in v and '\\' not in v,
                     'one folder name, without / (results go to save_dir/exp_name/)')
 
 def core(default, # the value when unset (None: the dataset's or the method's default)
@@ -137,8 +136,9 @@ class Config:
     model: str|None = core(None, "architecture (see `corrective-unlearning list`); default: the dataset's")
     dataset_method: str = core('poisoning', 'manipulation: poisoning, interclasslabelswap (labeltargeted) or '
                                             'randomlabelswap (labelrandom)')
-    unlearn_method: str = core('SSD', 'unlearning method (see `corrective-unlearning list`); Naive returns the manipulated model unchanged, '
-                                      "where upstream's Naive fine-tuned all layers (CF with --k -1)")
+    unlearn_method: str = core('SSD', 'unlearning method (see `corrective-unlearning list`); Naive returns the '
+                                      "manipulated model unchanged, where upstream's Naive fine-tuned all layers (CF "
+                                      'with --k -1)')
     detect: str = core('none', 'detector that grows S_f before unlearning: none, confident, spectral or probe (see '
                                '`corrective-unlearning list`)', since='2026-12', earlier='none')
     forget_set_size: int|None = core(None, "|S_m|: manipulated training samples (default: the dataset's)", integers(1))
@@ -155,11 +155,11 @@ class Config:
                                   POSITIVE)
     wd: float = core(5e-4, 'SGD weight decay', NON_NEGATIVE)
     train_type: str = core('baseline', "pretraining: baseline, or REM's example-tied dropout (ETDfix50mem20drop1: "
-                                       'half the channels always on, 20% of the rest tied to each example)', TRAIN_TYPE,
-                           since='2026-12', earlier='baseline')
+                                       'half the channels always on, 20% of the rest tied to each example)',
+                           _TRAIN_TYPE, since='2026-12', earlier='baseline')
     data_dir: str = core('data', 'where datasets are read from (and cached)')
     save_dir: str = core('logs', 'pretrained-model cache, and results when no out_dir is given')
-    exp_name: str = core('unlearn', 'results go to save_dir/exp_name/<run id>/ when no out_dir is given', FOLDER_NAME)
+    exp_name: str = core('unlearn', 'results go to save_dir/exp_name/<run id>/ when no out_dir is given', _FOLDER_NAME)
     device: str = core('auto', 'auto, cpu, cuda or cuda:N')
     threads: int = core(1, 'torch CPU threads of the run, whatever the grid runs beside it (results differ between '
                            'thread counts)', integers(1), since='2026-12', earlier=1)
@@ -277,7 +277,7 @@ def all_options():
     _builtins()
     return {o.name: o for c in sorted(REGISTRY.values(), key=lambda c: KINDS.index(c.kind)) for o in c.options}
 
-def option_aliases():
+def _option_aliases():
     "Other flag spellings of the components' options -> the option's name."
     return {a: o.name for o in all_options().values() for a in o.aliases}
 
@@ -305,7 +305,7 @@ def check_options(cfg:Config): # the configuration to check
     core_values = {name: o.check(getattr(cfg, name)) for name, o in CORE_OPTIONS.items()}
     declared = all_options()
     unknown = sorted(set(cfg.options) - set(declared))
-    if unknown: raise CUError(f"unknown option '{unknown[0]}'{did_you_mean(unknown[0], [*declared, *CORE_OPTIONS])}; "
+    if unknown: raise CUError(f"unknown option '{unknown[0]}'{_did_you_mean(unknown[0], [*declared, *CORE_OPTIONS])}; "
                               "options are the core's and those the registered components declare (see run --help)")
     return Config(options={k: declared[k].check(v) for k, v in cfg.options.items()}, **core_values)
 
@@ -426,6 +426,15 @@ def check_writable_dir(path, # a directory that results will be written to (it n
     return path
 
 # %% ../nbs/00_core.ipynb #ac5116c0
+def _where(e:BaseException, path=None):  # 'SyntaxError at line 3: ...': the error and the plugin's line
+    line = getattr(e, 'lineno', None) if isinstance(e, SyntaxError) else None
+    if line is None and e.__traceback__ is not None and path is not None:
+        import traceback
+        frames = traceback.extract_tb(e.__traceback__)
+        line = next((f.lineno for f in reversed(frames) if f.filename == str(path)), None)
+    detail = str(e).splitlines()[0] if str(e) else ''
+    return f"{type(e).__name__}{f' at line {line}' if line else ''}{f': {detail}' if detail else ''}"
+
 def load_plugins(plugins): # Python file paths or module names: a list, or one comma-separated string
     "Import each plugin (once per process) so that what it registers is available."
     if isinstance(plugins, str): plugins = [p for p in plugins.split(',') if p.strip()]
@@ -439,7 +448,10 @@ def load_plugins(plugins): # Python file paths or module names: a list, or one c
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec); sys.modules[name] = module
             try: spec.loader.exec_module(module)
-            except BaseException: del sys.modules[name]; raise
+            except CUError: del sys.modules[name]; raise
+            except Exception as e:
+                del sys.modules[name]
+                raise CUError(f"plugin file {p} failed to load: {_where(e, path)}; fix it or leave it out") from None
             _PLUGIN_MODULES.append(name)
         else:
             try:
@@ -447,3 +459,6 @@ def load_plugins(plugins): # Python file paths or module names: a list, or one c
             except ModuleNotFoundError as e:
                 raise CUError(f"plugin module {p} cannot be imported ({e}); "
                               "give a .py file path or an installed module") from None
+            except CUError: raise
+            except Exception as e:
+                raise CUError(f"plugin module {p} failed to load: {_where(e)}; fix it or leave it out") from None

@@ -13,9 +13,8 @@ import torch.nn.functional as F
 from .core import *
 
 # %% auto #0
-__all__ = ['VAL_SEED', 'DatasetSpec', 'register_dataset', 'dataset_spec', 'load_digits_tensors', 'default_val_size',
-           'validation_split', 'Data', 'split_loaded', 'data_on', 'load_data', 'random_crop', 'random_flip',
-           'random_resized_crop', 'normalize', 'batch_images']
+__all__ = ['DatasetSpec', 'register_dataset', 'dataset_spec', 'load_digits_tensors', 'Data', 'data_on', 'load_data',
+           'random_crop', 'random_flip', 'random_resized_crop', 'normalize', 'batch_images']
 
 # %% ../nbs/01_data.ipynb #a7809c82
 @dataclass
@@ -142,6 +141,14 @@ def data_on(spec:DatasetSpec, # what the dataset is
                 stat(spec.mean), stat(spec.std))
 
 # %% ../nbs/01_data.ipynb #fdfb954a
+def _read(spec, data_dir):
+    try: return spec.load(data_dir)
+    except CUError: raise
+    except Exception as e:  # a file of the dataset's is there but cannot be read: say which dataset and where
+        raise CUError(f"dataset {spec.name}: the files under {data_dir} cannot be read ({type(e).__name__}: "
+                      f"{str(e).splitlines()[0] if str(e) else 'no detail'}); check them, or delete them to fetch "
+                      "them again") from None
+
 def load_data(name:str, # dataset name
               data_dir:str='data', # where the dataset lives (ignored by datasets that ship with a package)
               device='cpu', # torch device for the tensors
@@ -149,7 +156,7 @@ def load_data(name:str, # dataset name
               cache:Cache|None=None): # keeps the loaded tensors for the next call (None: load afresh)
     "Load dataset `name`, hold out its validation set and put it on `device`."
     spec = dataset_spec(name)
-    loaded = remember(cache, 'data', (spec.name, str(data_dir)), lambda: spec.load(data_dir))
+    loaded = remember(cache, 'data', (spec.name, str(data_dir)), lambda: _read(spec, data_dir))
     if val_size is None: val_size = default_val_size(spec, len(loaded[1]))
     split = remember(cache, 'data', (spec.name, str(data_dir), int(val_size)),
                      lambda: split_loaded(loaded, int(val_size)))

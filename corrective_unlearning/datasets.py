@@ -13,12 +13,9 @@ from .core import *
 from .data import *
 
 # %% auto #0
-__all__ = ['CACHE_VERSION', 'PCAM_CROP', 'FASHION_MNIST_FILES', 'SYSTEM_FASHION_MNIST', 'DOWNLOAD', 'IMG_EXTENSIONS',
-           'MEMORY_BUDGET', 'EAGER_BYTES', 'LFW_MIN_FACES', 'LFW_HOW', 'CELEBA_ATTRIBUTE', 'CELEBA_HOW', 'CIFAR_STATS',
-           'IMAGENET_STATS', 'LARGE', 'RESNET9_DEFAULTS', 'require', 'torchvision_how', 'fingerprint', 'cached_tensors',
-           'read_cifar', 'load_cifar10', 'load_cifar100', 'read_pcam', 'load_pcam', 'read_idx', 'load_fashion_mnist',
-           'read_image', 'read_images', 'LazyImages', 'image_folder', 'load_image_dataset', 'load_image_folder',
-           'load_dermnet', 'load_pneumonia', 'lfw_people', 'load_lfw_people', 'celeba_split', 'load_celeba']
+__all__ = ['SYSTEM_FASHION_MNIST', 'DOWNLOAD', 'MEMORY_BUDGET', 'EAGER_BYTES', 'fingerprint', 'load_cifar10', 'load_cifar100',
+           'load_pcam', 'load_fashion_mnist', 'LazyImages', 'load_image_folder', 'load_dermnet', 'load_pneumonia',
+           'load_lfw_people', 'load_celeba']
 
 # %% ../nbs/01a_datasets.ipynb #46247a67
 def require(path, # the file or folder the dataset needs
@@ -37,16 +34,16 @@ def torchvision_how(name:str, # the dataset's torchvision class name
             f"on a machine with internet, or copy the {folder} folder there")
 
 # %% ../nbs/01a_datasets.ipynb #99cfb62d
-CACHE_VERSION = 1  # bump when a loader's output changes, so old caches are rebuilt
+_CACHE_VERSION = 1  # bump when a loader's output changes, so old caches are rebuilt
 
 def fingerprint(files:list): # the source files
     "A hash of the names, sizes and modification times of `files`."
-    h = hashlib.sha256(f'v{CACHE_VERSION}'.encode())
+    h = hashlib.sha256(f'v{_CACHE_VERSION}'.encode())
     for f in files:
         st = os.stat(f); h.update(f'{f}\t{st.st_size}\t{st.st_mtime_ns}\n'.encode())
     return h.hexdigest()
 
-def cached_tensors(path, # the cache file
+def _cached_tensors(path, # the cache file
                    sources:list, # files the tensors are built from
                    build): # () -> tuple of tensors
     "The tensors `build()` returns, cached in `path` and rebuilt when a source file changes."
@@ -79,7 +76,7 @@ def _load_cifar(name, data_dir, folder, train, test, label_key):
     root = require(Path(data_dir) / folder, name, torchvision_how(name, data_dir, folder))
     files = [require(root / f, name, torchvision_how(name, data_dir, folder)) for f in train + test]
     build = lambda: read_cifar(files[:len(train)], label_key) + read_cifar(files[len(train):], label_key)
-    return cached_tensors(Path(data_dir) / f'{name}_uint8.pt', files, build)
+    return _cached_tensors(Path(data_dir) / f'{name}_uint8.pt', files, build)
 
 def load_cifar10(data_dir='data'): # folder holding cifar-10-batches-py
     "CIFAR10 from torchvision's pickles: 50000 training and 10000 test images."
@@ -92,11 +89,11 @@ def load_cifar100(data_dir='data'): # folder holding cifar-100-python
     return _load_cifar('CIFAR100', data_dir, 'cifar-100-python', ['train'], ['test'], b'fine_labels')
 
 # %% ../nbs/01a_datasets.ipynb #8ae36bf0
-PCAM_CROP = 32  # side of the central crop upstream trains and tests on
+_PCAM_CROP = 32  # side of the central crop upstream trains and tests on
 
-def read_pcam(x_file, # the split's image file (dataset `x`)
+def _read_pcam(x_file, # the split's image file (dataset `x`)
               y_file, # the split's label file (dataset `y`)
-              crop:int=PCAM_CROP, # side of the central crop
+              crop:int=_PCAM_CROP, # side of the central crop
               chunk:int=8192): # images per read
     "The central `crop` x `crop` of a PCAM split's images (uint8 N x 3 x crop x crop) and its labels."
     try: import h5py
@@ -115,16 +112,16 @@ def load_pcam(data_dir='data'): # folder holding pcam/
     root = require(Path(data_dir) / 'pcam', 'PCAM', how)
     files = [require(root / f'camelyonpatch_level_2_split_{s}_{v}.h5', 'PCAM', how)
              for s in ('train', 'test') for v in 'xy']
-    return cached_tensors(Path(data_dir) / 'PCAM_uint8.pt', files,
-                          lambda: read_pcam(*files[:2]) + read_pcam(*files[2:]))
+    return _cached_tensors(Path(data_dir) / 'PCAM_uint8.pt', files,
+                          lambda: _read_pcam(*files[:2]) + _read_pcam(*files[2:]))
 
 # %% ../nbs/01a_datasets.ipynb #bbd8a99e
-FASHION_MNIST_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte',
+_FASHION_MNIST_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte',
                        't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 SYSTEM_FASHION_MNIST = '/usr/share/datasets/fashion-mnist'  # where the Debian package installs the files
 DOWNLOAD = os.environ.get('CU_DOWNLOAD', '1') != '0'        # may loaders download what torchvision can fetch?
 
-def read_idx(path): # an IDX file, gzip-compressed or not
+def _read_idx(path): # an IDX file, gzip-compressed or not
     "The array stored in an IDX file (unsigned bytes)."
     raw = Path(path).read_bytes()
     if raw[:2] == b'\x1f\x8b': raw = gzip.decompress(raw)
@@ -136,7 +133,7 @@ def read_idx(path): # an IDX file, gzip-compressed or not
 
 def _idx_files(folder):
     found = [next((p for p in (Path(folder) / f'{f}.gz', Path(folder) / f) if p.exists()), None)
-             for f in FASHION_MNIST_FILES]
+             for f in _FASHION_MNIST_FILES]
     return found if all(found) else None
 
 # %% ../nbs/01a_datasets.ipynb #e63eac32
@@ -156,7 +153,7 @@ def load_fashion_mnist(data_dir='data', # where to look after the system folder,
         raise CUError(f"FashionMNIST not found in {', '.join(map(str, places))}; install the Debian package "
                       "(apt-get install dataset-fashion-mnist) or "
                       f"{torchvision_how('FashionMNIST', data_dir, 'FashionMNIST')}")
-    xtr, ytr, xte, yte = map(read_idx, files)
+    xtr, ytr, xte, yte = map(_read_idx, files)
     t = lambda a, dt: torch.from_numpy(a.copy()).to(dt)
     return t(xtr[:, None], torch.uint8), t(ytr, torch.int64), t(xte[:, None], torch.uint8), t(yte, torch.int64)
 
@@ -273,7 +270,7 @@ def load_image_dataset(name:str, # dataset name (names the cache file)
     if n * math.prod(shape) > MEMORY_BUDGET:
         return LazyImages(train[0], read, shape), train[1], LazyImages(test[0], read, shape), test[1]
     build = lambda: (read_images(train[0], read), train[1], read_images(test[0], read), test[1])
-    return cached_tensors(Path(data_dir) / f'{name}_uint8_{size}.pt', list(train[0]) + list(test[0]), build)
+    return _cached_tensors(Path(data_dir) / f'{name}_uint8_{size}.pt', list(train[0]) + list(test[0]), build)
 
 # %% ../nbs/01a_datasets.ipynb #22840bad
 def load_image_folder(name:str, # dataset name, its folder under data_dir
@@ -304,26 +301,26 @@ def load_pneumonia(data_dir='data'): # folder holding Pneumonia/train and Pneumo
     return load_image_folder('Pneumonia', data_dir, 2)
 
 # %% ../nbs/01a_datasets.ipynb #bb1dfdaf
-LFW_MIN_FACES = 20  # people with at least this many images are the classes
-LFW_HOW = ("LFW is no longer downloadable through torchvision: get lfw-funneled.tgz "
+_LFW_MIN_FACES = 20  # people with at least this many images are the classes
+_LFW_HOW = ("LFW is no longer downloadable through torchvision: get lfw-funneled.tgz "
            "(e.g. Kaggle's jessicali9530/lfw-dataset) "
            "and unpack it so that people's folders are in lfw-py/lfw_funneled/")
 
-def lfw_people(root, # lfw-py/lfw_funneled
-               min_faces:int=LFW_MIN_FACES): # minimum images per person
+def _lfw_people(root, # lfw-py/lfw_funneled
+               min_faces:int=_LFW_MIN_FACES): # minimum images per person
     "(files, labels) of the people with at least `min_faces` images, people in sorted order."
-    root = require(root, 'LFWPeople', LFW_HOW)
+    root = require(root, 'LFWPeople', _LFW_HOW)
     files, labels = [], []
     for person in sorted(p.name for p in root.iterdir() if p.is_dir()):
         found = sorted((root / person).glob('*.jpg'))
         if len(found) >= min_faces: files += found; labels += [labels[-1] + 1 if labels else 0] * len(found)
-    if not files: raise CUError(f"LFWPeople: no person in {root} has {min_faces} or more images; {LFW_HOW}")
+    if not files: raise CUError(f"LFWPeople: no person in {root} has {min_faces} or more images; {_LFW_HOW}")
     return files, np.array(labels)
 
 def load_lfw_people(data_dir='data', # folder holding lfw-py/
-                    min_faces:int=LFW_MIN_FACES): # minimum images per person
+                    min_faces:int=_LFW_MIN_FACES): # minimum images per person
     "LFW faces of the people with at least `min_faces` images, a stratified 80/20 split."
-    files, labels = lfw_people(Path(data_dir) / 'lfw-py' / 'lfw_funneled', min_faces)
+    files, labels = _lfw_people(Path(data_dir) / 'lfw-py' / 'lfw_funneled', min_faces)
     from sklearn.model_selection import train_test_split
     ftr, fte, ytr, yte = train_test_split(np.array(files, dtype=object), labels, test_size=0.2, stratify=labels,
                                           random_state=0)
@@ -331,14 +328,14 @@ def load_lfw_people(data_dir='data', # folder holding lfw-py/
     return load_image_dataset(f'LFWPeople{min_faces}', data_dir, (list(ftr), t(ytr)), (list(fte), t(yte)))
 
 # %% ../nbs/01a_datasets.ipynb #510afbaf
-CELEBA_ATTRIBUTE = 'Smiling'  # the binary attribute classified (0: -1, 1: 1)
-CELEBA_HOW = ("download it with torchvision.datasets.CelebA(root='{d}', download=True) on a machine with internet, "
+_CELEBA_ATTRIBUTE = 'Smiling'  # the binary attribute classified (0: -1, 1: 1)
+_CELEBA_HOW = ("download it with torchvision.datasets.CelebA(root='{d}', download=True) on a machine with internet, "
               "or copy the celeba folder there")
 
-def celeba_split(root, # the celeba folder
-                 attribute:str=CELEBA_ATTRIBUTE): # attribute to classify
+def _celeba_split(root, # the celeba folder
+                 attribute:str=_CELEBA_ATTRIBUTE): # attribute to classify
     "{partition: (files, labels)} for CelebA's train (0), validation (1) and test (2) partitions."
-    how = CELEBA_HOW.format(d=Path(root).parent)
+    how = _CELEBA_HOW.format(d=Path(root).parent)
     images = require(Path(root) / 'img_align_celeba', 'CelebA', how)
     part_file = require(Path(root) / 'list_eval_partition.txt', 'CelebA', how)
     part = dict(l.split() for l in part_file.read_text().splitlines() if l.strip())
@@ -355,9 +352,9 @@ def celeba_split(root, # the celeba folder
     return {k: (fs, torch.tensor(ys, dtype=torch.int64)) for k, (fs, ys) in out.items()}
 
 def load_celeba(data_dir='data', # folder holding celeba/
-                attribute:str=CELEBA_ATTRIBUTE): # attribute to classify
+                attribute:str=_CELEBA_ATTRIBUTE): # attribute to classify
     "CelebA's train and test partitions, labelled by one attribute."
-    s = celeba_split(Path(data_dir) / 'celeba', attribute)
+    s = _celeba_split(Path(data_dir) / 'celeba', attribute)
     if 0 not in s or 2 not in s:
         raise CUError(f"CelebA: {Path(data_dir) / 'celeba' / 'list_eval_partition.txt'} lists no training (0) "
                       "or no test (2) images; use the original file")
@@ -379,7 +376,7 @@ register_dataset(DatasetSpec('CIFAR100', load_cifar100, num_classes=100, image_s
     confused_pair=(47, 53), crop_pad=4, flip=True,
     defaults=dict(model='resnetwide28x10', pretrain_iters=6000, unlearn_iters=1500, batch_size=512, forget_set_size=500,
                   val_size=5000)))
-register_dataset(DatasetSpec('PCAM', load_pcam, num_classes=2, image_size=PCAM_CROP, channels=3, mean=(0.5,) * 3,
+register_dataset(DatasetSpec('PCAM', load_pcam, num_classes=2, image_size=_PCAM_CROP, channels=3, mean=(0.5,) * 3,
     std=(0.5,) * 3, confused_pair=(0, 1), crop_pad=4, flip=True, defaults=RESNET9_DEFAULTS))
 
 # %% ../nbs/01a_datasets.ipynb #b18b31f4

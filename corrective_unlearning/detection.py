@@ -17,10 +17,8 @@ from .models import *
 from .training import *
 
 # %% auto #0
-__all__ = ['DETECT_QUANTILE', 'DETECT_RULE', 'DETECT_FOLDS', 'Evidence', 'evidence', 'detection_metrics', 'calibrated',
-           'register_detector', 'fitting_detector', 'no_detection', 'predicted_probs', 'out_of_sample_probs',
-           'confident_learning', 'feature_model', 'art_classifier', 'training_images', 'spectral_signatures',
-           'penultimate', 'sf_probe']
+__all__ = ['DETECT_QUANTILE', 'DETECT_RULE', 'DETECT_FOLDS', 'Evidence', 'evidence', 'detection_metrics', 'register_detector',
+           'fitting_detector', 'no_detection', 'confident_learning', 'spectral_signatures', 'sf_probe']
 
 # %% ../nbs/06a_detection.ipynb #a0d1e006
 @dataclass
@@ -58,7 +56,7 @@ DETECT_QUANTILE = Option('detect_quantile', float, 0.1, "flag what scores at lea
 DETECT_RULE = Option('detect_rule', str, 'found', "found: the threshold from S_f's scores; library: the tool's own",
                      Range(lambda v: v in ('found', 'library'), 'found or library'))
 
-def calibrated(scores:torch.Tensor, # a suspicion score per training sample (higher: more suspicious)
+def _calibrated(scores:torch.Tensor, # a suspicion score per training sample (higher: more suspicious)
                found:torch.Tensor, # bool, S_f
                quantile:float, # of S_f's scores: the threshold
                among:torch.Tensor|None=None): # bool, the samples that may be flagged (None: all outside S_f)
@@ -95,14 +93,14 @@ DETECT_FOLDS = Option('detect_folds', int, 4, 'confident: cross-validation folds
                       integers(2))
 
 @torch.no_grad()
-def predicted_probs(model:nn.Module, # a model
+def _predicted_probs(model:nn.Module, # a model
                     ev:Evidence, # the developer's view
                     idx:torch.Tensor): # training samples
     "The model's softmax probabilities for training samples `idx`, as trained."
     model.eval()
     return torch.cat([model(ev.images(b)).float().softmax(1) for b in idx.split(1024)])
 
-def out_of_sample_probs(ev:Evidence, # the developer's view
+def _out_of_sample_probs(ev:Evidence, # the developer's view
                         folds:int): # cross-validation folds over the retained data
     "Probabilities for every training sample from models that did not train on it (S_f: the folds' mean)."
     retained, found = (~ev.found).nonzero().flatten(), ev.found.nonzero().flatten()
@@ -111,8 +109,8 @@ def out_of_sample_probs(ev:Evidence, # the developer's view
     probs = torch.zeros(len(ev.labels), ev.num_classes, device=ev.labels.device)
     for i, held in enumerate(parts):
         m = ev.train(torch.cat([p for j, p in enumerate(parts) if j != i]), ev.seed * 100 + i)
-        probs[held] = predicted_probs(m, ev, held)
-        if len(found): probs[found] += predicted_probs(m, ev, found) / folds
+        probs[held] = _predicted_probs(m, ev, held)
+        if len(found): probs[found] += _predicted_probs(m, ev, found) / folds
     return probs
 
 @register_detector('confident', [DETECT_RULE, DETECT_QUANTILE, DETECT_FOLDS],
@@ -122,16 +120,16 @@ def confident_learning(ev:Evidence, # the developer's view
     "cleanlab's label issues from cross-validated probabilities, thresholded by its own rule or by S_f."
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
-    probs = out_of_sample_probs(ev, cfg.detect_folds).cpu().numpy()
+    probs = _out_of_sample_probs(ev, cfg.detect_folds).cpu().numpy()
     labels = ev.labels.cpu().numpy()
     if cfg.detect_rule == 'library':
         issues = torch.from_numpy(find_label_issues(labels, probs)).to(ev.found.device)
         return issues & ~ev.found
     suspicion = torch.from_numpy(1 - get_label_quality_scores(labels, probs)).to(ev.found.device)
-    return calibrated(suspicion, ev.found, cfg.detect_quantile)
+    return _calibrated(suspicion, ev.found, cfg.detect_quantile)
 
 # %% ../nbs/06a_detection.ipynb #a0d1e023
-def feature_model(model:nn.Sequential): # a model built from blocks whose last layer is linear
+def _feature_model(model:nn.Sequential): # a model built from blocks whose last layer is linear
     "A copy of `model` without its last linear layer: it outputs the penultimate features."
     features = copy.deepcopy(model)
     last = features[-1]
@@ -142,15 +140,15 @@ def feature_model(model:nn.Sequential): # a model built from blocks whose last l
     raise CUError(f"the detectors read the features before a model's last linear layer, and this model ends with "
                   f"{type(last).__name__}; use detect none")
 
-def art_classifier(ev:Evidence, # the developer's view
+def _art_classifier(ev:Evidence, # the developer's view
                    x:np.ndarray): # the training images, as ART will read them
     "ART's PyTorchClassifier around the penultimate features of the model."
     from art.estimators.classification import PyTorchClassifier
-    features = feature_model(ev.model).eval()
+    features = _feature_model(ev.model).eval()
     return PyTorchClassifier(features, nn.CrossEntropyLoss(), x.shape[1:], ev.num_classes,
                              device_type='gpu' if next(ev.model.parameters()).is_cuda else 'cpu')
 
-def training_images(ev:Evidence): # the developer's view
+def _training_images(ev:Evidence): # the developer's view
     "All training images as trained, as one float32 array."
     everything = torch.arange(len(ev.labels), device=ev.labels.device)
     return torch.cat([ev.images(b).float() for b in everything.split(2048)]).cpu().numpy()
@@ -160,8 +158,8 @@ def spectral_signatures(ev:Evidence, # the developer's view
                         cfg): # the resolved `Config` (detect_rule, detect_quantile)
     "ART's spectral signatures of the penultimate features, thresholded by ART's rule or by S_f."
     from art.defences.detector.poison import SpectralSignatureDefense
-    x, labels = training_images(ev), ev.labels.cpu().numpy()
-    defence = SpectralSignatureDefense(art_classifier(ev, x), x, np.eye(ev.num_classes)[labels], batch_size=512)
+    x, labels = _training_images(ev), ev.labels.cpu().numpy()
+    defence = SpectralSignatureDefense(_art_classifier(ev, x), x, np.eye(ev.num_classes)[labels], batch_size=512)
     if cfg.detect_rule == 'library':
         clean = torch.tensor(defence.detect_poison()[1], dtype=torch.bool, device=ev.found.device)
         return ~clean & ~ev.found
@@ -171,15 +169,15 @@ def spectral_signatures(ev:Evidence, # the developer's view
     for c in np.unique(labels):
         scores[labels == c] = SpectralSignatureDefense.spectral_signature_scores(feats[labels == c])[:, 0]
     among = torch.isin(ev.labels, ev.labels[ev.found].unique())
-    return calibrated(torch.from_numpy(scores).to(ev.found.device), ev.found, cfg.detect_quantile, among)
+    return _calibrated(torch.from_numpy(scores).to(ev.found.device), ev.found, cfg.detect_quantile, among)
 
 # %% ../nbs/06a_detection.ipynb #a0d1e026
 @torch.no_grad()
-def penultimate(model:nn.Module, # the manipulated model
+def _penultimate(model:nn.Module, # the manipulated model
                 ev:Evidence, # the developer's view
                 idx:torch.Tensor): # training samples
     "The penultimate features of training samples `idx` as trained, as a float64 array."
-    features = feature_model(model).eval()
+    features = _feature_model(model).eval()
     return torch.cat([features(ev.images(b)).flatten(1).double() for b in idx.split(1024)]).cpu().numpy()
 
 @register_detector('probe', [DETECT_QUANTILE])
@@ -196,13 +194,13 @@ def sf_probe(ev:Evidence, # the developer's view
     if len(found) < 2 or len(pool) < 2: return torch.zeros_like(ev.found)
     g = torch.Generator().manual_seed(ev.seed)
     negatives = pool[torch.randperm(len(pool), generator=g)[:len(found)].to(pool.device)]
-    x = penultimate(ev.model, ev, torch.cat([found, negatives]))
+    x = _penultimate(ev.model, ev, torch.cat([found, negatives]))
     y = np.r_[np.ones(len(found)), np.zeros(len(negatives))]
     probe = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
     folds = StratifiedKFold(min(5, len(negatives)), shuffle=True, random_state=ev.seed)
     out_of_fold = cross_val_predict(probe, x, y, cv=folds, method='predict_proba')[:, 1]
     probe.fit(x, y)
     scores = torch.zeros(len(ev.labels), dtype=torch.float64)
-    scores[pool.cpu()] = torch.from_numpy(probe.predict_proba(penultimate(ev.model, ev, pool))[:, 1])
+    scores[pool.cpu()] = torch.from_numpy(probe.predict_proba(_penultimate(ev.model, ev, pool))[:, 1])
     scores[found.cpu()] = torch.from_numpy(out_of_fold[:len(found)])
-    return calibrated(scores.to(ev.found.device), ev.found, cfg.detect_quantile, candidates)
+    return _calibrated(scores.to(ev.found.device), ev.found, cfg.detect_quantile, candidates)

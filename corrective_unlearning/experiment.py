@@ -22,12 +22,10 @@ from .methods import *
 from .detection import *
 
 # %% auto #0
-__all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'PRETRAIN_KEYS', 'PHASES', 'SUMMARY_METRICS', 'run_components',
-           'used_options', 'default_layers', 'resolve', 'later_options', 'identity', 'config_dict', 'run_id',
-           'migrate_row', 'pretrain_config', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'build_model',
-           'synchronize', 'made_by_path', 'made_by', 'pretrained_model', 'cpu_name', 'versions', 'pretrained_by',
-           'reference_metrics', 'detected_samples', 'run_experiment', 'option_text', 'divergence_message',
-           'format_summary', 'cross_validated_pair']
+__all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'default_layers', 'resolve', 'later_options', 'identity',
+           'config_dict', 'run_id', 'migrate_row', 'checkpoint_path', 'build_model', 'synchronize', 'made_by',
+           'pretrained_model', 'cpu_name', 'versions', 'pretrained_by', 'reference_metrics', 'run_experiment',
+           'option_text', 'divergence_message', 'format_summary', 'cross_validated_pair']
 
 # %% ../nbs/07_experiment.ipynb #1b5c8e3a
 def run_components(cfg:Config): # a configuration with canonical names
@@ -173,7 +171,7 @@ def _cached_state(path):
     return None if state is None else state['model']
 
 # %% ../nbs/07_experiment.ipynb #4a7e2c19
-def made_by_path(path): # a checkpoint
+def _made_by_path(path): # a checkpoint
     "Where the facts of the machine that trained the checkpoint `path` are kept."
     return Path(str(path) + '.json')
 
@@ -210,7 +208,7 @@ def pretrained_model(cfg:Config, # resolved config
             batch_size=cfg.batch_size, seed=cfg.seed, desc='clean model' if clean else 'pretrain')
         seconds = synchronize(data.device, t)
         save_checkpoint(path, dict(model=model.state_dict(), config=pretrain_config(cfg, clean)))
-        atomic_write_json(made_by_path(path), made_by(data.device))
+        atomic_write_json(_made_by_path(path), made_by(data.device))
     if cache is not None: cache.put('pretrained', key, _cpu_state(model))
     return model, seconds, False
 
@@ -235,13 +233,13 @@ def versions():
 def pretrained_by(cfg:Config): # resolved config
     "What the run's manipulated and clean models were trained with, as recorded beside their checkpoints (or None)."
     def read(path):
-        try: return json.loads(made_by_path(path).read_text())
+        try: return json.loads(_made_by_path(path).read_text())
         except (OSError, ValueError): return None
     return {kind: read(checkpoint_path(cfg, clean)) for kind, clean in (('manipulated', False), ('clean', True))}
 
 # %% ../nbs/07_experiment.ipynb #5f0b8e21
 # which model each trains
-PHASES = (('pretraining', 'manipulated'), ('clean model', 'clean'), ('unlearning', 'unlearned'))
+_PHASES = (('pretraining', 'manipulated'), ('clean model', 'clean'), ('unlearning', 'unlearned'))
 
 def reference_metrics(cfg:Config, # resolved config
                       split:Split, # data, manipulation and S_f
@@ -287,8 +285,8 @@ def _train_models(cfg, split, cache, timings, detection):
         timings['detect_seconds'] = synchronize(data.device, t)
         detection |= detection_metrics(flagged, split)
         t = time.perf_counter()
-        unlearned = get('method', cfg.unlearn_method)(models['manipulated'], replace(split, forget=split.forget | flagged),
-                                                      cfg)
+        grown = replace(split, forget=split.forget | flagged)
+        unlearned = get('method', cfg.unlearn_method)(models['manipulated'], grown, cfg)
         models['unlearned'] = check_finite(unlearned, cfg.unlearn_method)
         timings['unlearn_seconds'] = synchronize(data.device, t)
     except Diverged as e: return models, e
@@ -328,7 +326,7 @@ def _run(cfg, out_dir, cache, start):
     timings |= dict(eval_seconds=synchronize(device, t), total_seconds=time.perf_counter() - start)
     result = dict(schema_version=SCHEMA_VERSION, run_id=run_id(cfg), diverged=diverged is not None,
                   diverged_step=getattr(diverged, 'step', None),
-                  diverged_in=diverged and next(phase for phase, m in PHASES if m not in models),
+                  diverged_in=diverged and next(phase for phase, m in _PHASES if m not in models),
                   config=config_dict(cfg), metrics=metrics, reference=reference, timings=timings,
                   versions=versions(), pretrained_by=pretrained_by(cfg),
                   finished=datetime.now(timezone.utc).isoformat(timespec='seconds'))
@@ -358,7 +356,7 @@ def divergence_message(result:dict): # a result with diverged == True
             f"would have produced (try a lower {lr})")
 
 # %% ../nbs/07_experiment.ipynb #9a28033b
-SUMMARY_METRICS = ('corrected_acc', 'corrected_acc_nontarget', 'retain_acc', 'clean_test_acc', 'attack_success_rate',
+_SUMMARY_METRICS = ('corrected_acc', 'corrected_acc_nontarget', 'retain_acc', 'clean_test_acc', 'attack_success_rate',
                    'manip_acc', 'deletion_acc', 'mia_forget', 'utility_x_healed')
 
 def format_summary(result:dict): # what run_experiment returned
@@ -372,7 +370,7 @@ def format_summary(result:dict): # what run_experiment returned
              f"(seed {c['seed']})",
              f"{'metric (%)':<22}{'unlearned':>10}{'manipulated':>13}{'clean':>8}"]
     m, ref = result['metrics'] or {}, result['reference'] or {}
-    for k in SUMMARY_METRICS:
+    for k in _SUMMARY_METRICS:
         row = [fmt(m.get(k)), fmt(ref.get('manipulated', {}).get(k)), fmt(ref.get('clean', {}).get(k))]
         lines.append(f"{k:<22}{row[0]:>10}{row[1]:>13}{row[2]:>8}")
     if c.get('detect', 'none') != 'none' and m:
@@ -392,9 +390,15 @@ def cross_validated_pair(dataset:str, # dataset name
                          model:str|None=None, # model name (default: the dataset's)
                          iters:int=150, # training steps per fold
                          folds:int=4, # number of folds
-                         seed:int=0): # seeds folds and models
+                         seed:int=0, # seeds folds and models
+                         threads:int=1): # torch CPU threads (the answer can depend on them)
     "The most confused class pair of clean models, by cross-validated soft confusion on the training set."
-    cfg = resolve(Config(dataset=dataset, model=model, seed=seed))
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try: return _cross_validated_pair(resolve(Config(dataset=dataset, model=model, seed=seed)), iters, folds, seed)
+    finally: torch.set_num_threads(before)
+
+def _cross_validated_pair(cfg, iters, folds, seed):
     data = load_data(cfg.dataset, cfg.data_dir, val_size=cfg.val_size)
     none = no_manipulation(data)
     parts = torch.randperm(data.n_train, generator=torch.Generator().manual_seed(seed)).chunk(folds)

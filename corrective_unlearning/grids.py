@@ -12,10 +12,8 @@ from .experiment import resolve, run_id
 from .methods import SCRUB_ALPHAS
 
 # %% auto #0
-__all__ = ['FRACTIONS', 'DEMO_SSD_PAIRS', 'DIGITS_SWAPS', 'FASHION_SSD_PAIRS', 'FASHION_LFSSD_PAIRS', 'FASHION_PRETRAIN',
-           'FASHION_STEPS', 'POTION_ON_POISONING', 'DETECT_SSD_PAIRS', 'SWAP_ALPHAS', 'PAPER_GRIDS', 'GridSpec',
-           'register_grid', 'axis', 'to_config', 'grid_configs', 'method_entries', 'values', 'ssd_pairs',
-           'later_methods_axis', 'rem_methods_axis', 'method_axis', 'detection_axis', 'get_grid']
+__all__ = ['FRACTIONS', 'GridSpec', 'register_grid', 'axis', 'to_config', 'grid_configs', 'method_entries', 'values', 'ssd_pairs',
+           'method_axis', 'detection_axis', 'get_grid']
 
 # %% ../nbs/08_grids.ipynb #5d314ebd
 @dataclass
@@ -84,7 +82,7 @@ def ssd_pairs(pairs): # (alpha, lambda) pairs, or None
     return None if pairs is None else [dict(SSDselectwt=a, SSDdampening=l) for a, l in pairs]
 
 # %% ../nbs/08_grids.ipynb #6e0b4d8a
-def later_methods_axis(unlearn_iters:int, # steps of the training-based ones
+def _later_methods_axis(unlearn_iters:int, # steps of the training-based ones
                        lfssd_pairs=None, # LFSSD's (alpha, lambda) sweep (None: SSD's fifty)
                        p_cuts=None, # Potion's stopping criteria (None: its authors' eight)
                        ng_alphas=None, # NegGrad+'s mixing weights (None: its four)
@@ -94,9 +92,9 @@ def later_methods_axis(unlearn_iters:int, # steps of the training-based ones
             + method_entries('NegGrad+', values('NGalpha', ng_alphas), unlearn_iters=unlearn_iters)
             + method_entries('RL', unlearn_iters=unlearn_iters)
             + method_entries('SalUn', values('SalUnratio', salun_ratios), unlearn_iters=unlearn_iters)
-            + rem_methods_axis(unlearn_iters))
+            + _rem_methods_axis(unlearn_iters))
 
-def rem_methods_axis(unlearn_iters:int): # REM's repair steps (NPO and Ascent count passes over S_f instead)
+def _rem_methods_axis(unlearn_iters:int): # REM's repair steps (NPO and Ascent count passes over S_f instead)
     "REM, NPO and gradient Ascent at their authors' defaults: REM's scripts sweep none of them."
     return method_entries('REM', unlearn_iters=unlearn_iters) + method_entries('NPO') + method_entries('Ascent')
 
@@ -121,26 +119,26 @@ def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, 
             + [dict(unlearn_method='EU', k=-1, unlearn_iters=full_iters), dict(unlearn_method='CF', k=-1, **short)]
             + method_entries('SCRUB', values('alpha', alphas), msteps=msteps, **short)
             + [dict(unlearn_method='BadT', **short)] + method_entries('SSD', ssd_pairs(ssd))
-            + (later_methods_axis(unlearn_iters) if since_paper is True else list(since_paper or []))
+            + (_later_methods_axis(unlearn_iters) if since_paper is True else list(since_paper or []))
             + [dict(unlearn_method='Naive', deletion_fraction=0.0)])
 
 # (alpha, lambda): lambda over four decades, SSD's default (10, 1) among them
-DEMO_SSD_PAIRS = [(0.1, 0.01), (0.1, 0.1), (10, 1), (100, 100)]
+_DEMO_SSD_PAIRS = [(0.1, 0.01), (0.1, 0.1), (10, 1), (100, 100)]
 
 register_grid(GridSpec('demo', 'digits: poisoning and interclass confusion, the five methods with small sweeps, '
                        'five fractions',
     dict(dataset='digits', forget_set_size=100), [axis('dataset_method', ['poisoning', 'interclasslabelswap']),
     axis('deletion_fraction', [0.1, 0.25, 0.5, 0.75, 1.0]),
-    method_axis(50, 200, ks=(2,), alphas=(0.001, 0.1), ssd=DEMO_SSD_PAIRS, since_paper=False)]))
+    method_axis(50, 200, ks=(2,), alphas=(0.001, 0.1), ssd=_DEMO_SSD_PAIRS, since_paper=False)]))
 
 # random label swaps of 300 of the 1237 training digits cost 4.1 test points on average over seeds 0-2 (100: 1.6)
-DIGITS_SWAPS = 300
+_DIGITS_SWAPS = 300
 
 register_grid(GridSpec('digits-full', 'digits: three manipulations, the upstream sweeps (EU/CF k, SCRUB alpha, BadT, 50 '
                        'SSD pairs) and the later methods, ten fractions, three seeds',
     dict(dataset='digits', forget_set_size=100),
     [axis('seed', [0, 1, 2]), [dict(dataset_method='poisoning'), dict(dataset_method='interclasslabelswap'),
-                               dict(dataset_method='randomlabelswap', forget_set_size=DIGITS_SWAPS)],
+                               dict(dataset_method='randomlabelswap', forget_set_size=_DIGITS_SWAPS)],
      axis('deletion_fraction', FRACTIONS), method_axis(50, 200, ks=(1, 2))]))
 
 # %% ../nbs/08_grids.ipynb #5487f417
@@ -166,7 +164,7 @@ register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning, interclass confusio
      axis('deletion_fraction', FRACTIONS),
      method_axis(FASHION_STEPS, FASHION_PRETRAIN, ks=(2,), msteps=12, alphas=(0.001, 0.1, 10.0), ssd=FASHION_SSD_PAIRS,
                  since_paper=[e | POTION_ON_POISONING if e['unlearn_method'] == 'Potion' else e for e in
-                              later_methods_axis(FASHION_STEPS, FASHION_LFSSD_PAIRS, p_cuts=(0.0,), ng_alphas=(0.99,),
+                              _later_methods_axis(FASHION_STEPS, FASHION_LFSSD_PAIRS, p_cuts=(0.0,), ng_alphas=(0.99,),
                                                  salun_ratios=(0.5,))])]))
 
 # %% ../nbs/08_grids.ipynb #6e1b4f83
@@ -176,17 +174,17 @@ def detection_axis(manipulations:list): # dicts with dataset_method (and its opt
             if d.fits is None or m['dataset_method'] in d.fits]
 
 # (alpha, lambda): the upstream pairs digits-full's validation chose most often, 3 to 21 of its 90 SSD choices each
-DETECT_SSD_PAIRS = [(0.1, 1), (10, 1), (10, 100), (50, 250), (500, 50)]
+_DETECT_SSD_PAIRS = [(0.1, 1), (10, 1), (10, 100), (50, 250), (500, 50)]
 
 register_grid(GridSpec('digits-detect', 'digits: EU, CF and SSD with and without each detector that fits, three '
                        'manipulations, ten fractions, three seeds',
     dict(dataset='digits', forget_set_size=100),
     [axis('seed', [0, 1, 2]),
      detection_axis([dict(dataset_method='poisoning'), dict(dataset_method='interclasslabelswap'),
-                     dict(dataset_method='randomlabelswap', forget_set_size=DIGITS_SWAPS)]),
+                     dict(dataset_method='randomlabelswap', forget_set_size=_DIGITS_SWAPS)]),
      axis('deletion_fraction', FRACTIONS),
      [dict(unlearn_method='EU', k=-1, unlearn_iters=200), dict(unlearn_method='CF', k=-1, unlearn_iters=50)]
-     + method_entries('SSD', ssd_pairs(DETECT_SSD_PAIRS)) + [dict(unlearn_method='Naive', deletion_fraction=0.0)]]))
+     + method_entries('SSD', ssd_pairs(_DETECT_SSD_PAIRS)) + [dict(unlearn_method='Naive', deletion_fraction=0.0)]]))
 
 # %% ../nbs/08_grids.ipynb #e62a11d6
 def _paper_grid(name, dataset, method, sizes, fractions, model, pretrain_iters, short, long, ks, alphas, description):
@@ -229,9 +227,17 @@ def get_grid(name:str): # a registered grid name or a path to a JSON spec
         if not p.exists(): raise CUError(f"grid spec file {name} does not exist")
         try: d = json.loads(p.read_text())
         except json.JSONDecodeError as e: raise CUError(f"grid spec file {name} is not valid JSON ({e})") from None
+        except UnicodeDecodeError: raise CUError(f"grid spec file {name} is not text; give a JSON file") from None
         missing = {'name', 'base', 'axes'} - set(d) if isinstance(d, dict) else {'name', 'base', 'axes'}
         if missing:
             raise CUError(f"grid spec file {name} lacks {', '.join(sorted(missing))}; it needs name, base and axes")
+        if not isinstance(d['name'], str) or d['name'] in ('', '.', '..') or '/' in d['name']:
+            raise CUError(f"grid spec file {name}: name must be one folder name (runs go to ROOT/<name>/), "
+                          f"not {d['name']!r}")
+        plugins = d.get('plugins', [])
+        if not (isinstance(plugins, list) and all(isinstance(p, str) for p in plugins)):
+            raise CUError(f'grid spec file {name}: plugins must be a list of file paths or module names, e.g. '
+                          f'"plugins": ["mine.py"]')
         if not (isinstance(d['base'], dict) and isinstance(d['axes'], list)
                 and all(isinstance(a, list) and all(isinstance(e, dict) for e in a) for a in d['axes'])):
             raise CUError(f"grid spec file {name}: base must be an object of options and axes a list of lists of "

@@ -13,8 +13,8 @@ from .core import *
 from .data import *
 
 # %% auto #0
-__all__ = ['PATCH_SIZE', 'Manipulation', 'register_manipulation', 'no_manipulation', 'apply_trigger', 'poisoning',
-           'interclasslabelswap', 'randomlabelswap', 'manipulate', 'Split', 'deletion_split', 'manipulated_batch']
+__all__ = ['Manipulation', 'register_manipulation', 'no_manipulation', 'apply_trigger', 'poisoning', 'interclasslabelswap',
+           'randomlabelswap', 'manipulate', 'Split', 'deletion_split', 'manipulated_batch']
 
 # %% ../nbs/02_manipulations.ipynb #ee095a19
 @dataclass
@@ -62,10 +62,10 @@ def _mask(data, idx):
     return m
 
 # %% ../nbs/02_manipulations.ipynb #4ed13e8a
-PATCH_SIZE = Option('patch_size', int, 3, 'poisoning: side of the square trigger patch, bottom-right, in pixels',
+_PATCH_SIZE = Option('patch_size', int, 3, 'poisoning: side of the square trigger patch, bottom-right, in pixels',
                     integers(1), in_every_checkpoint=True)
 
-@register_manipulation('poisoning', [PATCH_SIZE])
+@register_manipulation('poisoning', [_PATCH_SIZE])
 def poisoning(data:Data, # the dataset
               size:int, # |S_m|, the number of samples to poison
               rng:np.random.Generator, # chooses the poisoned samples

@@ -17,15 +17,9 @@ from .models import *
 from .training import *
 
 # %% auto #0
-__all__ = ['LAST_K', 'SCRUB_ALPHAS', 'SCRUB_OPTIONS', 'IMPORTANCE_KINDS', 'SSD_SELECT_WTS', 'SSD_PAIRS', 'SSD_OPTIONS',
-           'SSD_SWEEP', 'SSD_SWEPT', 'POTION_STEP', 'POTION_TRIES', 'P_CUT', 'NG_ALPHA', 'SALUN_RATIO',
-           'REMOVAL_THRESHOLD', 'KEEPING_SAMPLES', 'FORGET_EPOCHS', 'NPO_BETA', 'REM_OPTIONS', 'SHARED_MASK_ID',
-           'register_method', 'retrain_on', 'naive', 'exact_unlearning', 'catastrophic_forgetting', 'distill_kl',
-           'scrub_loss', 'scrub', 'bad_teacher_loss', 'bad_teaching', 'importances', 'dampen_',
-           'remembered_importances', 'full_importances', 'ssd', 'lfssd', 'manipulated_label_acc', 'potion_select_wt',
-           'potion', 'paired_batches', 'neggrad_plus_loss', 'neggrad_plus', 'random_label_loss', 'random_labels',
-           'saliency_mask', 'salun', 'keeping_sample', 'removal_score', 'npo_loss', 'forget_passes', 'gradient_ascent',
-           'npo', 'dedicate_capacity', 'rem_flush', 'rem_repair_loss', 'rem']
+__all__ = ['LAST_K', 'SCRUB_ALPHAS', 'SCRUB_OPTIONS', 'SSD_PAIRS', 'SSD_OPTIONS', 'REM_OPTIONS', 'register_method', 'naive',
+           'exact_unlearning', 'catastrophic_forgetting', 'scrub', 'bad_teaching', 'importances', 'ssd', 'lfssd',
+           'potion', 'neggrad_plus', 'random_labels', 'salun', 'gradient_ascent', 'npo', 'rem']
 
 # %% ../nbs/06_methods.ipynb #e14f467a
 def register_method(name:str, # registry name, as on the command line
@@ -44,7 +38,7 @@ LAST_K = Option('k', int, -1, 'train only the last k layers (EU re-initialises t
                 Range(lambda v: isinstance(v, int) and (v == -1 or v >= 1),
                       'an integer, 1 or more, or -1 (all layers)'))
 
-def retrain_on(model, # the model to train in place
+def _retrain_on(model, # the model to train in place
                split:Split, # data and manipulation
                mask:torch.Tensor, # bool, True on the training samples to train on
                cfg, # the resolved `Config` (unlearning options)
@@ -67,7 +61,7 @@ def exact_unlearning(model, # the manipulated model (left unchanged)
                      split:Split, # data, manipulation and the found samples S_f
                      cfg): # the resolved `Config`
     "Re-initialise the last k layers and retrain them without the found samples."
-    return retrain_on(reinit_(copy.deepcopy(model), cfg.k), split, split.retain, cfg, desc='EU')
+    return _retrain_on(reinit_(copy.deepcopy(model), cfg.k), split, split.retain, cfg, desc='EU')
 
 # %% ../nbs/06_methods.ipynb #9de0c511
 @register_method('CF', [LAST_K], color='tab:orange')
@@ -75,7 +69,7 @@ def catastrophic_forgetting(model, # the manipulated model (left unchanged)
                             split:Split, # data, manipulation and the found samples S_f
                             cfg): # the resolved `Config`
     "Fine-tune the last k layers without the found samples."
-    return retrain_on(copy.deepcopy(model), split, split.retain, cfg, desc='CF')
+    return _retrain_on(copy.deepcopy(model), split, split.retain, cfg, desc='CF')
 
 # %% ../nbs/06_methods.ipynb #9a1bd0fe
 def distill_kl(student_logits, # the student's logits
@@ -128,7 +122,7 @@ def scrub(model, # the manipulated model (left unchanged)
                wd=cfg.wd, seed=cfg.seed, k=cfg.k, loss_fn=loss_fn, desc='SCRUB')
 
 # %% ../nbs/06_methods.ipynb #7eea853d
-def bad_teacher_loss(student_logits, # the student's logits
+def _bad_teacher_loss(student_logits, # the student's logits
                      good_logits, # the original model's logits
                      bad_logits, # the random model's logits
                      forget:torch.Tensor): # bool per sample, True on found samples
@@ -146,12 +140,12 @@ def bad_teaching(model, # the manipulated model (left unchanged)
     bad = reinit_(copy.deepcopy(model)).eval()
     def loss_fn(m, x, y, idx):
         with torch.no_grad(): g, b = good(x), bad(x)
-        return bad_teacher_loss(m(x), g, b, split.forget[idx])
+        return _bad_teacher_loss(m(x), g, b, split.forget[idx])
     everything = torch.ones_like(split.forget)
-    return retrain_on(copy.deepcopy(model), split, everything, cfg, loss_fn=loss_fn, desc='BadT')
+    return _retrain_on(copy.deepcopy(model), split, everything, cfg, loss_fn=loss_fn, desc='BadT')
 
 # %% ../nbs/06_methods.ipynb #9e9998cb
-IMPORTANCE_KINDS = {  # name -> (the loss of a batch from outputs and labels, how a parameter's gradient counts)
+_IMPORTANCE_KINDS = {  # name -> (the loss of a batch from outputs and labels, how a parameter's gradient counts)
     'ce': (lambda out, y: F.cross_entropy(out, y), torch.square),      # SSD
     'l2sq': (lambda out, y: out.norm(dim=1).pow(2).mean(), torch.abs), # LFSSD: no labels
     'l2': (lambda out, y: out.norm(dim=1).mean(), torch.abs),          # Potion: no labels, not squared
@@ -163,9 +157,9 @@ def importances(model, # the model (its gradients are cleared afterwards)
                 idx:torch.Tensor, # training-set indices to average over
                 batch_size:int, # samples per batch
                 seed:int|None=0, # seeds the shuffle of `idx` into batches; None keeps the order given
-                kind:str='ce'): # 'ce': squared gradients of the loss (SSD); 'l2sq', 'l2': see IMPORTANCE_KINDS
+                kind:str='ce'): # 'ce': squared gradients of the loss (SSD); 'l2sq', 'l2': see _IMPORTANCE_KINDS
     "Mean over batches of a per-parameter importance from the gradient of `kind`'s loss (no augmentation)."
-    loss_of, count = IMPORTANCE_KINDS[kind]
+    loss_of, count = _IMPORTANCE_KINDS[kind]
     model.eval()
     imp = [torch.zeros_like(p) for p in model.parameters()]
     if seed is not None:
@@ -199,7 +193,7 @@ def remembered_importances(model, # the model (evaluation mode)
                            idx:torch.Tensor, # training-set indices to average over
                            batch_size:int, # samples per batch
                            seed:int=0, # seeds the batches' shuffle
-                           kind:str='ce', # the importance (see IMPORTANCE_KINDS)
+                           kind:str='ce', # the importance (see _IMPORTANCE_KINDS)
                            cache:Cache|None=None): # remembers them (None: computed afresh)
     ("`importances`, remembered in `cache`: a sweep over SSD's or Potion's options on one model and S_f computes them "
      "once.")
@@ -216,29 +210,29 @@ def full_importances(model, # the model (evaluation mode)
                      manip:Manipulation, # labels and triggers of the training set
                      batch_size:int, # samples per batch
                      seed:int=0, # seeds the batches' shuffle
-                     kind:str='ce', # the importance (see IMPORTANCE_KINDS)
+                     kind:str='ce', # the importance (see _IMPORTANCE_KINDS)
                      cache:Cache|None=None): # remembers them
     "`importances` over the whole training set: they depend neither on S_f nor on SSD's options."
     everything = torch.arange(data.n_train, device=data.device)
     return remembered_importances(model, data, manip, everything, batch_size, seed, kind, cache)
 
 # %% ../nbs/06_methods.ipynb #1b3b1931
-SSD_SELECT_WTS = (0.1, 1, 10, 50, 100, 500, 1000, 1e4, 1e5, 1e6)
+_SSD_SELECT_WTS = (0.1, 1, 10, 50, 100, 500, 1000, 1e4, 1e5, 1e6)
 # upstream: lambda = alpha x {0.1, 0.5, 1, 5, 10}
-SSD_PAIRS = [(a, a * r) for a in SSD_SELECT_WTS for r in (0.1, 0.5, 1, 5, 10)]
+SSD_PAIRS = [(a, a * r) for a in _SSD_SELECT_WTS for r in (0.1, 0.5, 1, 5, 10)]
 SSD_OPTIONS = (Option('SSDdampening', float, 1.0, 'SSD lambda: dampening constant; lower forgets more', NON_NEGATIVE,
                       label='lambda'),
                Option('SSDselectwt', float, 10.0, 'SSD alpha: selection weight; lower forgets more', NON_NEGATIVE,
                       label='alpha'),
                LAST_K)
-SSD_SWEEP = [dict(SSDselectwt=a, SSDdampening=l) for a, l in SSD_PAIRS]
-SSD_SWEPT = ('SSDselectwt', 'lambda_over_alpha')  # the report checks alpha, and lambda relative to it
+_SSD_SWEEP = [dict(SSDselectwt=a, SSDdampening=l) for a, l in SSD_PAIRS]
+_SSD_SWEPT = ('SSDselectwt', 'lambda_over_alpha')  # the report checks alpha, and lambda relative to it
 
-@register_method('SSD', SSD_OPTIONS, sweep=SSD_SWEEP, swept=SSD_SWEPT, color='tab:red')
+@register_method('SSD', SSD_OPTIONS, sweep=_SSD_SWEEP, swept=_SSD_SWEPT, color='tab:red')
 def ssd(model, # the manipulated model (left unchanged)
         split:Split, # data, manipulation and the found samples S_f
         cfg, # the resolved `Config`
-        kind:str='ce'): # the importance (see IMPORTANCE_KINDS)
+        kind:str='ce'): # the importance (see _IMPORTANCE_KINDS)
     "Selective synaptic dampening of the parameters most specific to the found samples."
     model = copy.deepcopy(model)
     if not split.forget.any(): return model
@@ -252,7 +246,7 @@ def ssd(model, # the manipulated model (left unchanged)
     return model
 
 # %% ../nbs/06_methods.ipynb #bea2bad1
-@register_method('LFSSD', SSD_OPTIONS, sweep=SSD_SWEEP, swept=SSD_SWEPT, color='tab:pink')
+@register_method('LFSSD', SSD_OPTIONS, sweep=_SSD_SWEEP, swept=_SSD_SWEPT, color='tab:pink')
 def lfssd(model, # the manipulated model (left unchanged)
           split:Split, # data, manipulation and the found samples S_f
           cfg): # the resolved `Config` (SSDselectwt, SSDdampening)
@@ -280,12 +274,12 @@ def potion_select_wt(ratios:np.ndarray, # finite forget / retained importance ra
     return float(np.percentile(ratios, float(np.clip(100 - np.log1p(100 * s), 0, 100))))
 
 # %% ../nbs/06_methods.ipynb #25110ed1
-POTION_STEP, POTION_TRIES = 1.1, 500  # the authors' search: s grows by 10% per try, at most 500 tries
+_POTION_STEP, _POTION_TRIES = 1.1, 500  # the authors' search: s grows by 10% per try, at most 500 tries
 
-P_CUT = Option('p_cut', float, 0.0, "Potion: stop once accuracy on S_f (manipulated labels) is at most p_cut x the "
+_P_CUT = Option('p_cut', float, 0.0, "Potion: stop once accuracy on S_f (manipulated labels) is at most p_cut x the "
                "original's", FRACTION, sweep=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 0.75))  # the authors' sweep
 
-@register_method('Potion', [P_CUT, LAST_K], color='tab:green')
+@register_method('Potion', [_P_CUT, LAST_K], color='tab:green')
 def potion(model, # the manipulated model (left unchanged)
            split:Split, # data, manipulation and the found samples S_f
            cfg): # the resolved `Config` (p_cut, batch_size, k)
@@ -300,11 +294,11 @@ def potion(model, # the manipulated model (left unchanged)
         ratios = np.concatenate([(f / o).flatten().double().cpu().numpy() for o, f in zip(full, forget)])
     ratios = ratios[np.isfinite(ratios)]
     goal, s = cfg.p_cut * manipulated_label_acc(model, split), split.forget.sum().item() / data.n_train / 25
-    for _ in range(POTION_TRIES):
+    for _ in range(_POTION_TRIES):
         candidate = copy.deepcopy(model)
         dampen_(list(candidate.parameters())[n_front:], full, forget, potion_select_wt(ratios, s), 1.0)
         if manipulated_label_acc(candidate, split) <= goal: return candidate
-        s *= POTION_STEP
+        s *= _POTION_STEP
     return copy.deepcopy(model)
 
 # %% ../nbs/06_methods.ipynb #7a3d013f
@@ -326,10 +320,10 @@ def neggrad_plus_loss(logits, # outputs for a paired batch
             - (1 - alpha) * F.cross_entropy(logits[forget], y[forget]))
 
 # %% ../nbs/06_methods.ipynb #3948d336
-NG_ALPHA = Option('NGalpha', float, 0.95, "NegGrad+: weight of the retained data's loss; 1 - NGalpha ascends the loss "
+_NG_ALPHA = Option('NGalpha', float, 0.95, "NegGrad+: weight of the retained data's loss; 1 - NGalpha ascends the loss "
                   'on S_f', FRACTION, sweep=(0.9, 0.95, 0.99, 0.999))  # around the SCRUB authors' 0.95 and 0.9999
 
-@register_method('NegGrad+', [NG_ALPHA, LAST_K], color='tab:olive', unlearn_lr=0.01)
+@register_method('NegGrad+', [_NG_ALPHA, LAST_K], color='tab:olive', unlearn_lr=0.01)
 def neggrad_plus(model, # the manipulated model (left unchanged)
                  split:Split, # data, manipulation and the found samples S_f
                  cfg): # the resolved `Config` (NGalpha and the unlearning options)
@@ -342,7 +336,7 @@ def neggrad_plus(model, # the manipulated model (left unchanged)
                desc='NegGrad+')
 
 # %% ../nbs/06_methods.ipynb #acb37303
-def random_label_loss(logits, # outputs
+def _random_label_loss(logits, # outputs
                       y, # training labels
                       forget:torch.Tensor, # bool per sample, True on found samples
                       gen:torch.Generator): # draws the random labels, on logits' device
@@ -357,12 +351,12 @@ def random_labels(model, # the manipulated model (left unchanged)
                   after_step:Callable|None=None): # passed to `fit` (SalUn pins its frozen weights with it)
     "RL: fine-tune on everything, the found samples relabelled at random."
     gen = torch.Generator(split.data.device).manual_seed(cfg.seed + 3)
-    def loss_fn(m, x, y, idx): return random_label_loss(m(x), y, split.forget[idx], gen)
-    return retrain_on(copy.deepcopy(model), split, torch.ones_like(split.forget), cfg, loss_fn=loss_fn,
+    def loss_fn(m, x, y, idx): return _random_label_loss(m(x), y, split.forget[idx], gen)
+    return _retrain_on(copy.deepcopy(model), split, torch.ones_like(split.forget), cfg, loss_fn=loss_fn,
                       after_step=after_step, desc='RL')
 
 # %% ../nbs/06_methods.ipynb #e6860f98
-def saliency_mask(model, # the model (its gradients are cleared afterwards)
+def _saliency_mask(model, # the model (its gradients are cleared afterwards)
                   split:Split, # data, manipulation and S_f
                   ratio:float, # fraction of all weights to keep trainable
                   batch_size:int): # samples per batch
@@ -381,17 +375,17 @@ def saliency_mask(model, # the model (its gradients are cleared afterwards)
     threshold = flat.kthvalue(len(flat) - keep + 1).values
     return [g.abs() >= threshold for g in grads]
 
-SALUN_RATIO = Option('SalUnratio', float, 0.5, 'SalUn: fraction of the weights (largest forget-loss gradients) that '
+_SALUN_RATIO = Option('SalUnratio', float, 0.5, 'SalUn: fraction of the weights (largest forget-loss gradients) that '
                      'are trained', Range(lambda v: POSITIVE.ok(v) and v <= 1, 'a number greater than 0 and at most '
                      '1'), sweep=(0.1, 0.3, 0.5, 0.7, 0.9))  # the authors save masks at ratios 0.1 ... 1.0
 
-@register_method('SalUn', [SALUN_RATIO, LAST_K], color='tab:gray', unlearn_lr=0.013)
+@register_method('SalUn', [_SALUN_RATIO, LAST_K], color='tab:gray', unlearn_lr=0.013)
 def salun(model, # the manipulated model (left unchanged)
           split:Split, # data, manipulation and the found samples S_f
           cfg): # the resolved `Config` (SalUnratio and the unlearning options)
     "SalUn: random-label fine-tuning of the weights most salient to the found samples only."
     if not split.forget.any(): return copy.deepcopy(model)
-    mask = saliency_mask(copy.deepcopy(model), split, cfg.SalUnratio, cfg.batch_size)
+    mask = _saliency_mask(copy.deepcopy(model), split, cfg.SalUnratio, cfg.batch_size)
     start = [p.detach().clone() for p in model.parameters()]
     def pin(m):
         with torch.no_grad():
@@ -482,9 +476,9 @@ REM_OPTIONS = (REMOVAL_THRESHOLD, NPO_BETA,
                       "pretraining left them off (the authors' force_pmem)", FRACTION),
                Option('rem_units', float, 1.0, "REM: tied units added to each block of a baseline model, as a share "
                       "of the block's channels", POSITIVE))
-SHARED_MASK_ID = -1  # the found samples' one mask: no training example has this id
+_SHARED_MASK_ID = -1  # the found samples' one mask: no training example has this id
 
-def dedicate_capacity(model:torch.nn.Sequential, # the model (changed in place)
+def _dedicate_capacity(model:torch.nn.Sequential, # the model (changed in place)
                       x:torch.Tensor, # a sample batch of its inputs
                       cfg): # the resolved `Config` (rem_pmem, rem_units)
     "Tied units for REM: switch on a model's unused example-tied channels, or append adapters; True when added."
@@ -499,7 +493,7 @@ def dedicate_capacity(model:torch.nn.Sequential, # the model (changed in place)
     return True
 
 # %% ../nbs/06_methods.ipynb #6a1d9f47
-def rem_flush(model, # the model with its tied units (trained in place)
+def _rem_flush(model, # the model with its tied units (trained in place)
               ref, # the frozen reference: the model as REM began, units included
               split:Split, # data, manipulation and S_f
               cfg, # the resolved `Config` (REM's options)
@@ -516,7 +510,7 @@ def rem_flush(model, # the model with its tied units (trained in place)
             iters=-(-len(found) // cfg.batch_size), lr=cfg.unlearn_lr, wd=cfg.wd, seed=cfg.seed, loss_fn=loss_fn,
             schedule=False, desc='REM flush')
 
-def rem_repair_loss(m, # the model being trained
+def _rem_repair_loss(m, # the model being trained
                     ref, # the frozen reference
                     x, # a batch of images
                     y, # their labels as trained
@@ -540,18 +534,18 @@ def rem(model, # the manipulated model (left unchanged)
     model = copy.deepcopy(model)
     if not split.forget.any(): return model
     data = split.data
-    dedicate_capacity(model, manipulated_batch(data, split.manip, torch.arange(2, device=data.device),
+    _dedicate_capacity(model, manipulated_batch(data, split.manip, torch.arange(2, device=data.device),
                                                augment=False)[0], cfg)
     ref = copy.deepcopy(model).eval()
-    mask_ids = torch.where(split.forget, SHARED_MASK_ID, torch.arange(data.n_train, device=data.device))
+    mask_ids = torch.where(split.forget, _SHARED_MASK_ID, torch.arange(data.n_train, device=data.device))
     keep = keeping_sample(split, cfg.seed)
     gen = torch.Generator(data.device).manual_seed(cfg.seed + 5)
     best, best_score = remove_tied_units(copy.deepcopy(model)), removal_score(model, split, keep, cfg.removal_threshold)
     repair = index_batches(torch.arange(data.n_train, device=data.device), cfg.batch_size, gen)
-    def loss_fn(m, x, y, idx): return rem_repair_loss(m, ref, x, y, idx, split.forget, mask_ids, cfg.npo_beta)
+    def loss_fn(m, x, y, idx): return _rem_repair_loss(m, ref, x, y, idx, split.forget, mask_ids, cfg.npo_beta)
     done, per_round = 0, max(1, cfg.unlearn_iters // cfg.rem_rounds)
     while done < cfg.unlearn_iters:
-        rem_flush(model, ref, split, cfg, mask_ids, gen)
+        _rem_flush(model, ref, split, cfg, mask_ids, gen)
         steps = min(per_round, cfg.unlearn_iters - done)
         fit(model, data, split.manip, batches=repair, iters=steps, lr=cfg.unlearn_lr, wd=cfg.wd, seed=cfg.seed + done,
             loss_fn=loss_fn, schedule=False, desc='REM repair')

@@ -14,9 +14,8 @@ from .models import memory_format
 from .training import autocast
 
 # %% auto #0
-__all__ = ['VAL_METRICS', 'predict_logits', 'predict', 'accuracy', 'entropy_of', 'prediction_entropy', 'mia_draw', 'mia_attack',
-           'mia_forget', 'heldout_metrics', 'model_outputs', 'healed_metrics', 'metrics_from_outputs', 'evaluate',
-           'soft_confusion', 'most_confused_pair']
+__all__ = ['predict_logits', 'predict', 'accuracy', 'mia_forget', 'model_outputs', 'healed_metrics', 'metrics_from_outputs',
+           'evaluate', 'soft_confusion', 'most_confused_pair']
 
 # %% ../nbs/05_metrics.ipynb #cf8b690b
 @torch.no_grad()

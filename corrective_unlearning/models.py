@@ -11,10 +11,9 @@ from torch import nn
 from .core import *
 
 # %% auto #0
-__all__ = ['TIED_UNITS', 'block', 'conv_bn', 'Residual', 'head', 'register_model', 'smallcnn', 'conv_bn_celu', 'resnet9',
-           'channels_last_safe', 'memory_format', 'make_model', 'valid_ks', 'first_trained_block', 'freeze_front',
-           'front_eval', 'reinit_', 'tied_uniform', 'ExampleTiedDropout', 'TiedAdapter', 'examples', 'block_widths',
-           'add_tied_units', 'remove_tied_units', 'etd_shares', 'apply_train_type']
+__all__ = ['block', 'conv_bn', 'head', 'register_model', 'smallcnn', 'resnet9', 'memory_format', 'make_model', 'valid_ks',
+           'first_trained_block', 'freeze_front', 'front_eval', 'reinit_', 'ExampleTiedDropout', 'TiedAdapter',
+           'examples', 'add_tied_units', 'remove_tied_units', 'apply_train_type']
 
 # %% ../nbs/03_models.ipynb #f682a4cd
 def block(*layers:nn.Module, # the block's layers, in order
@@ -61,7 +60,7 @@ def smallcnn(num_classes:int, # output classes
                          block(*conv_bn(2 * w, 4 * w, pool=True)), block(*head(4 * w, num_classes)))
 
 # %% ../nbs/03_models.ipynb #c5c76390
-def conv_bn_celu(c_in:int, # input channels
+def _conv_bn_celu(c_in:int, # input channels
                  c_out:int, # output channels
                  kernel:int=3, # kernel side
                  stride:int=1, # stride
@@ -80,26 +79,26 @@ def resnet9(num_classes:int, # output classes
                       "use smallcnn for small images")
     c = [max(1, int(round(v * width))) for v in (64, 128, 256)]
     return nn.Sequential(
-        block(*conv_bn_celu(channels, c[0])), block(*conv_bn_celu(c[0], c[1], 5, 2, 2)),
-        block(Residual(*conv_bn_celu(c[1], c[1]), *conv_bn_celu(c[1], c[1])), depth=2),
-        block(*conv_bn_celu(c[1], c[2]), nn.MaxPool2d(2)),
-        block(Residual(*conv_bn_celu(c[2], c[2]), *conv_bn_celu(c[2], c[2])), depth=2),
-        block(*conv_bn_celu(c[2], c[1], 3, 1, 0), nn.AdaptiveMaxPool2d(1), nn.Flatten()),
+        block(*_conv_bn_celu(channels, c[0])), block(*_conv_bn_celu(c[0], c[1], 5, 2, 2)),
+        block(Residual(*_conv_bn_celu(c[1], c[1]), *_conv_bn_celu(c[1], c[1])), depth=2),
+        block(*_conv_bn_celu(c[1], c[2]), nn.MaxPool2d(2)),
+        block(Residual(*_conv_bn_celu(c[2], c[2]), *_conv_bn_celu(c[2], c[2])), depth=2),
+        block(*_conv_bn_celu(c[2], c[1], 3, 1, 0), nn.AdaptiveMaxPool2d(1), nn.Flatten()),
         block(nn.Linear(c[1], num_classes, bias=False)))
 
 # %% ../nbs/03_models.ipynb #10447a17
-def channels_last_safe(conv:nn.Conv2d): # a convolution of the model
+def _channels_last_safe(conv:nn.Conv2d): # a convolution of the model
     ("False for a strided 1x1 convolution with fewer than 16 input channels: "
      "oneDNN's CPU backward overruns a buffer on it.")
     return not (conv.kernel_size == (1, 1) and max(conv.stride) > 1 and conv.in_channels < 16)
 
 def memory_format(model:nn.Module, # a model built from blocks
                   device:torch.device|str='cpu'): # where it trains
-    ("`torch.channels_last` on CUDA, and on CPU when every convolution of `model` is `channels_last_safe`; "
+    ("`torch.channels_last` on CUDA, and on CPU when every convolution of `model` is `_channels_last_safe`; "
      "else contiguous.")
     if torch.device(device).type == 'cuda': return torch.channels_last
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    return torch.channels_last if convs and all(map(channels_last_safe, convs)) else torch.contiguous_format
+    return torch.channels_last if convs and all(map(_channels_last_safe, convs)) else torch.contiguous_format
 
 # %% ../nbs/03_models.ipynb #6fc0af67
 def make_model(name:str, # registered model name
@@ -203,20 +202,20 @@ class TiedAdapter(nn.Module):
         h = torch.relu(self.down(x))
         return x + self.up(h * mask.view(*mask.shape, *[1] * (x.dim() - 2)))
 
-TIED_UNITS = (ExampleTiedDropout, TiedAdapter)
+_TIED_UNITS = (ExampleTiedDropout, TiedAdapter)
 
 # %% ../nbs/03_models.ipynb #0f5e8a63
 @contextlib.contextmanager
 def examples(model:nn.Module, # a model with tied units
              ids:torch.Tensor): # the example id of every sample of the batch, on the model's device
     "Within the block, the model's tied units follow `ids`; afterwards they are off again."
-    units = [m for m in model.modules() if isinstance(m, TIED_UNITS)]
+    units = [m for m in model.modules() if isinstance(m, _TIED_UNITS)]
     for u in units: u.ids = ids
     try: yield model
     finally:
         for u in units: u.ids = None
 
-def block_widths(model:nn.Sequential, # a model built from blocks
+def _block_widths(model:nn.Sequential, # a model built from blocks
                  x:torch.Tensor): # a sample batch of its inputs
     "(channels, spatial?) of each block's output."
     out = []
@@ -229,7 +228,7 @@ def add_tied_units(model:nn.Sequential, # a model built from blocks (changed in 
                    make): # make(block index, channels, spatial) -> the unit to append
     "Append a tied unit to every block but the last; return the model."
     was = model.training
-    widths = block_widths(model.eval(), x)
+    widths = _block_widths(model.eval(), x)
     for i, (b, (c, spatial)) in enumerate(zip(list(model)[:-1], widths)): b.append(make(i, c, spatial).to(x.device))
     return model.train(was)
 
@@ -240,7 +239,7 @@ def remove_tied_units(model:nn.Sequential): # a model with tied units appended (
     return model
 
 # %% ../nbs/03_models.ipynb #5c8a0e27
-def etd_shares(train_type:str): # a `Config.train_type`
+def _etd_shares(train_type:str): # a `Config.train_type`
     "(always-on share, tied share) of an ETD train_type such as ETDfix50mem20drop1, or None for baseline."
     m = ETD_PATTERN.fullmatch(train_type)
     return None if m is None else (int(m[1]) / 100, int(m[2]) / 100)
@@ -249,6 +248,6 @@ def apply_train_type(model:nn.Sequential, # a freshly built model
                      train_type:str, # baseline, or an ETD variant
                      x:torch.Tensor): # a sample batch of its inputs, on its device
     "`model` with example-tied dropout after every block but the last for an ETD `train_type`; else unchanged."
-    shares = etd_shares(train_type)
+    shares = _etd_shares(train_type)
     if shares is None: return model
     return add_tied_units(model, x, lambda i, c, spatial: ExampleTiedDropout(c, *shares, salt=i))

@@ -13,10 +13,7 @@ from .core import *
 from .models import *
 
 # %% auto #0
-__all__ = ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'VIT_B16_FILE', 'WEIGHTS', 'smallcnn28', 'BasicBlock',
-           'scaled', 'cifar_resnet', 'cifar_resnet_builder', 'WideBasic', 'resnetwide28x10', 'PatchEmbedding',
-           'ClassToken', 'vitb16', 'vit_weights_file', 'resize_pos_embedding', 'from_torchvision_vit',
-           'load_vit_weights']
+__all__ = ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'smallcnn28', 'scaled', 'resnetwide28x10', 'vitb16']
 
 # %% ../nbs/03a_paper_models.ipynb #a7328a1d
 @register_model('smallcnn28')
@@ -30,7 +27,7 @@ def smallcnn28(num_classes:int, # number of classes
                          block(*conv_bn(2 * w, 4 * w, pool=True)), block(*head(4 * w, num_classes)))
 
 # %% ../nbs/03a_paper_models.ipynb #5404c757
-class BasicBlock(nn.Module):
+class _BasicBlock(nn.Module):
     "Upstream's block: BN-conv-ReLU, BN-conv, plus a shortcut (1x1 conv-BN when the shape changes), then ReLU."
     def __init__(self, c_in:int, # input channels
                  c_out:int, # output channels
@@ -60,11 +57,11 @@ def cifar_resnet(depth:int, # 6n + 2: 20, 32, 44, 56, 110, ...
                           nn.ReLU(inplace=True))], c[0]
     for stage, c_out in enumerate(c):
         for i in range(n):
-            blocks.append(block(BasicBlock(c_in, c_out, 2 if stage and not i else 1), depth=2)); c_in = c_out
+            blocks.append(block(_BasicBlock(c_in, c_out, 2 if stage and not i else 1), depth=2)); c_in = c_out
     return nn.Sequential(*blocks, block(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)))
 
 # %% ../nbs/03a_paper_models.ipynb #d98f86ff
-def cifar_resnet_builder(depth:int): # 6n + 2
+def _cifar_resnet_builder(depth:int): # 6n + 2
     "Register `cifar_resnet` of `depth` layers as model `resnet{depth}` and return its builder."
     def build(num_classes:int, # number of classes
               channels:int=3, # input channels
@@ -75,7 +72,7 @@ def cifar_resnet_builder(depth:int): # 6n + 2
     build.__doc__ = f'ResNet-{depth}: {(depth - 2) // 6} basic blocks per stage.'
     return register_model(build.__name__)(build)
 
-resnet20, resnet32, resnet44, resnet56, resnet110 = map(cifar_resnet_builder, (20, 32, 44, 56, 110))
+resnet20, resnet32, resnet44, resnet56, resnet110 = map(_cifar_resnet_builder, (20, 32, 44, 56, 110))
 
 # %% ../nbs/03a_paper_models.ipynb #c1b22808
 class WideBasic(nn.Module):
@@ -134,13 +131,13 @@ class ClassToken(nn.Module):
     def forward(self, x): return x[:, 0]
 
 # %% ../nbs/03a_paper_models.ipynb #75ab4ef8
-VIT_B16_FILE = 'vit_b_16-c867db91.pth'  # torchvision's ImageNet weights (IMAGENET1K_V1)
+_VIT_B16_FILE = 'vit_b_16-c867db91.pth'  # torchvision's ImageNet weights (IMAGENET1K_V1)
 
-WEIGHTS = Option('weights', str, 'auto',
+_WEIGHTS = Option('weights', str, 'auto',
                  "vitb16: initial weights: auto (torchvision's ImageNet weights), a file, or none",
                  in_every_checkpoint=True)
 
-@register_model('vitb16', [WEIGHTS])
+@register_model('vitb16', [_WEIGHTS])
 def vitb16(num_classes:int, # number of classes
            channels:int=3, # input channels
            image_size:int=224, # input side
@@ -161,11 +158,11 @@ def vitb16(num_classes:int, # number of classes
 def vit_weights_file(weights:str): # 'auto' or a file
     "The file holding the ViT-B/16 weights asked for; a `CUError` saying how to get them when it is missing."
     if str(weights).lower() == 'auto':
-        path = Path(torch.hub.get_dir()) / 'checkpoints' / VIT_B16_FILE
+        path = Path(torch.hub.get_dir()) / 'checkpoints' / _VIT_B16_FILE
         if not path.exists():
             raise CUError(f"vitb16's ImageNet weights are not in {path}; "
                           "run torchvision.models.vit_b_16(weights='IMAGENET1K_V1') "
-                          f"once on a machine with internet (or copy {VIT_B16_FILE} there), "
+                          f"once on a machine with internet (or copy {_VIT_B16_FILE} there), "
                           "pass --weights=PATH to a saved state_dict, "
                           f"or --weights=none to train from scratch")
         return path

@@ -14,10 +14,8 @@ from .grids import get_grid
 from .records import grid_dir, plan, read_results
 
 # %% auto #0
-__all__ = ['SELECTIONS', 'PROBLEM', 'CELL', 'NOT_SETTINGS', 'SELECTED_BY', 'SPACE_ENDS', 'REGULARITY', 'with_later_core',
-           'with_healed', 'result_row', 'collect', 'diverged', 'selection_score', 'with_detect', 'method_label',
-           'setting_columns', 'setting_scores', 'select_settings', 'detect_style', 'method_color', 'mean_ci',
-           'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'problems', 'summary_table', 'machine_note',
+__all__ = ['PROBLEM', 'REGULARITY', 'collect', 'diverged', 'method_label', 'setting_columns', 'select_settings', 'method_color',
+           'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'problems', 'summary_table',
            'gap_closed', 'task_space', 'plot_task_space', 'detection_table', 'plot_detection', 'write_report']
 
 # %% ../nbs/09_report.ipynb #5e8c1d02
@@ -38,7 +36,7 @@ def with_healed(df:pd.DataFrame): # a results table
     return df
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
-def result_row(result:dict, # a parsed result.json
+def _result_row(result:dict, # a parsed result.json
                runner:dict|None=None): # its parsed runner.json, if any
     "One flat table row for a run."
     c, made_by = result['config'], result.get('versions', {})
@@ -71,7 +69,7 @@ def collect(name:str, # grid name or JSON spec path
         except ValueError: continue  # not complete: atomic writes make this rare, but never count a partial file
         if result.get('run_id') not in wanted: stale += 1; continue
         runner = p.with_name('runner.json')
-        rows.append(result_row(result, json.loads(runner.read_text()) if runner.exists() else None))
+        rows.append(_result_row(result, json.loads(runner.read_text()) if runner.exists() else None))
     if stale: warnings.warn(f"{stale} result(s) under {grid_dir(spec, root)} are not runs of grid {spec.name} "
                             "as now defined; left out")
     fresh = pd.DataFrame(rows)
@@ -102,10 +100,10 @@ def selection_score(df:pd.DataFrame, # collect()'s table
 
 # %% ../nbs/09_report.ipynb #69ec007a
 PROBLEM = ['dataset', 'model', 'dataset_method', 'forget_set_size']
-CELL = PROBLEM + ['unlearn_method', 'detect', 'deletion_fraction']  # where one setting is chosen
-NOT_SETTINGS = ('seed', 'deletion_size', *LOCATION_KEYS)  # averaged over; follows the fraction; where, not what
+_CELL = PROBLEM + ['unlearn_method', 'detect', 'deletion_fraction']  # where one setting is chosen
+_NOT_SETTINGS = ('seed', 'deletion_size', *LOCATION_KEYS)  # averaged over; follows the fraction; where, not what
 
-def with_detect(df:pd.DataFrame): # a results table
+def _with_detect(df:pd.DataFrame): # a results table
     "`df` with a `detect` column: tables without one (made by hand, or before detection) detected nothing."
     return df if 'detect' in df else df.assign(detect='none')
 
@@ -118,14 +116,14 @@ def method_label(method:str, # a method's name
 def setting_columns(df:pd.DataFrame): # collect()'s table
     ("The columns that name a setting: the cell's and every option's (those whose value varies are what tell "
      "settings apart).")
-    return CELL + [c for c in [*CORE_OPTIONS, *all_options()] if c in df and c not in CELL and c not in NOT_SETTINGS]
+    return _CELL + [c for c in [*CORE_OPTIONS, *all_options()] if c in df and c not in _CELL and c not in _NOT_SETTINGS]
 
 # %% ../nbs/09_report.ipynb #d38a0049
 def setting_scores(df:pd.DataFrame, # collect()'s table
                    select:str='val'): # val or test
     ("Every setting of every method and fraction with its mean selection score over seeds, and the columns that "
      "name a setting.")
-    df = with_detect(df)
+    df = _with_detect(df)
     df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     setting = setting_columns(df)
     return (df.assign(score=selection_score(df, select))
@@ -136,12 +134,12 @@ def select_settings(df:pd.DataFrame, # collect()'s table
                     select:str='val'): # choose by validation (val) or test metrics
     "The rows (all seeds) of each method's chosen setting at every fraction: the best mean selection score."
     means, setting = setting_scores(df, select)
-    best = means.loc[means.groupby(CELL, dropna=False).score.idxmax(), setting]
-    df = with_detect(df)
+    best = means.loc[means.groupby(_CELL, dropna=False).score.idxmax(), setting]
+    df = _with_detect(df)
     return df[~diverged(df)].merge(best, on=setting)
 
 # %% ../nbs/09_report.ipynb #6dc988aa
-def detect_style(detect): # a run's detector
+def _detect_style(detect): # a run's detector
     "The line style of a method's curve: solid without a detector, one dash pattern per registered detector."
     names = [d for d in registered('detector') if d != 'none']
     return '-' if detect not in names else ('--', ':', '-.', (0, (5, 1, 1, 1)))[names.index(detect) % 4]
@@ -185,7 +183,7 @@ def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, m
         for (method, detect), g in sel.groupby(['unlearn_method', 'detect']):
             s = pd.DataFrame({f: mean_ci(v) for f, v in g.groupby('deletion_fraction')[metric]}, index=['mean', 'ci']).T
             ax.plot(s.index, 100 * s['mean'], marker='o', ms=3, label=method_label(method, detect),
-                    color=method_color(method), ls=detect_style(detect))
+                    color=method_color(method), ls=_detect_style(detect))
             ax.fill_between(s.index, 100 * (s['mean'] - s['ci']), 100 * (s['mean'] + s['ci']), alpha=0.15,
                             color=method_color(method))
         for ref, style in (('manipulated', dict(color='gray', ls='--')), ('clean', dict(color='green', ls=':'))):
@@ -203,7 +201,7 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     "Retain against corrected accuracy (test) of every setting of every method, the chosen ones ringed."
     import matplotlib; matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
-    df = with_detect(df)
+    df = _with_detect(df)
     ok = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     setting = setting_columns(ok)
     means = ok.groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
@@ -247,7 +245,7 @@ def swept(method:str): # a method's name
 
 # %% ../nbs/09_report.ipynb #c2bcd633
 # lambda 0 zeroes the selected weights; lambda above alpha dampens what (lambda, lambda) does
-SPACE_ENDS = {'lambda_over_alpha': (0.0, 1.0)}
+_SPACE_ENDS = {'lambda_over_alpha': (0.0, 1.0)}
 
 def edge_choices(df:pd.DataFrame, # collect()'s table
                  select:str='val'): # choose settings by validation (val) or test metrics
@@ -259,7 +257,7 @@ def edge_choices(df:pd.DataFrame, # collect()'s table
         for option in swept(key[-2]):
             tried = sorted(g[option].dropna().unique()) if option in g else []
             if len(tried) < 2: continue
-            bottom, top = SPACE_ENDS.get(option, (-np.inf, np.inf))
+            bottom, top = _SPACE_ENDS.get(option, (-np.inf, np.inf))
             # the ends of the space are no edge
             def on_edge(v): return (v == tried[0] and v > bottom) or (v == tried[-1] and v < top)
             for fraction, cell in g.groupby('deletion_fraction'):
@@ -294,10 +292,10 @@ def summary_table(df:pd.DataFrame, # collect()'s table
                    f"{100 * ref.manipulated_retain_acc.mean():.1f}   "
                    f"clean model: {100 * ref.clean_corrected_acc.mean():.1f} / {100 * ref.clean_retain_acc.mean():.1f}"
                    + (f"\ndiverged runs, left out: {', '.join(f'{m} {n}' for m, n in div.items())}"
-                      if len(div) else '') + machine_note(ref))
+                      if len(div) else '') + _machine_note(ref))
     return '\n\n'.join(out)
 
-def machine_note(rows:pd.DataFrame): # the runs of one problem
+def _machine_note(rows:pd.DataFrame): # the runs of one problem
     "A line naming the machine settings (ISA level, torch threads) the runs came from, when there is more than one."
     cols = [c for c in ('cpu_isa', 'torch_threads') if c in rows]
     if not cols: return ''
@@ -357,7 +355,7 @@ def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
 def detection_table(df:pd.DataFrame): # collect()'s table
     "One row per problem, detector, seed and fraction found, with what detection flagged (runs with a detector only)."
     keep = PROBLEM + ['detect', 'seed', 'deletion_fraction', 'detected', 'detection_precision', 'detection_recall']
-    df = with_detect(df)
+    df = _with_detect(df)
     if 'detected' not in df: return pd.DataFrame(columns=keep)
     ok = df[(df.detect != 'none') & df.detected.notna() & (df.deletion_fraction > 0)]
     return ok[keep].drop_duplicates(PROBLEM + ['detect', 'seed', 'deletion_fraction']).reset_index(drop=True)

@@ -15,15 +15,20 @@ from .manipulations import *
 from .models import *
 
 # %% auto #0
-__all__ = ['lr_factor', 'index_batches', 'Diverged', 'check_finite', 'autocast', 'fit', 'tied_cross_entropy']
+__all__ = ['MOMENTUM', 'WARMUP', 'DECAY_HORIZON', 'lr_factor', 'index_batches', 'Diverged', 'check_finite', 'autocast', 'fit',
+           'tied_cross_entropy']
 
 # %% ../nbs/04_training.ipynb #4a86af38
+MOMENTUM = 0.9       # SGD momentum, as upstream
+WARMUP = 0.01        # fraction of the steps that ramp the learning rate up linearly
+DECAY_HORIZON = 1.25 # the linear decay would reach 0 at this many times the steps: it ends near 20% of the peak
+
 def lr_factor(step:int, # zero-based step
               iters:int): # total steps
     "Multiplier of the peak learning rate at `step`."
-    warm = iters // 100
+    warm = iters // round(1 / WARMUP)
     if step < warm: return (step + 1) / (warm + 1)
-    return 1 - (step - warm) / (1.25 * iters)
+    return 1 - (step - warm) / (DECAY_HORIZON * iters)
 
 # %% ../nbs/04_training.ipynb #e365cba9
 def index_batches(idx:torch.Tensor, # training-set indices to draw from
@@ -76,7 +81,7 @@ def fit(model:torch.nn.Sequential, # model built from blocks, on data.device
     fmt = memory_format(model, data.device)
     model = model.to(memory_format=fmt)
     params = freeze_front(model, k)
-    opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
+    opt = torch.optim.SGD(params, lr=lr, momentum=MOMENTUM, weight_decay=wd)
     gen = torch.Generator(data.device).manual_seed(seed)
     batches = batches or index_batches(idx.to(data.device), batch_size, gen)
     if compile is None: compile = os.environ.get('CORRECTIVE_UNLEARNING_COMPILE') == '1'

@@ -111,3 +111,68 @@ def test_grid_spec_with_an_invalid_value_names_the_run(tmp_path):
     code, err = run_main('grid', str(spec), f'--root={tmp_path}', '--workers=1')
     assert_refused(code, err, 'grid mine, run {"pretrain_iters": 5, "unlearn_method": "Unlearn", "k": 1, "seed": 0}: unknown unlearning method')
     assert [p.name for p in tmp_path.iterdir()] == ['mine.json']
+
+# What a user hands the package at its boundaries: plugin files, grid specs, results tables, data, scheduler addresses.
+PLUGINS = {
+    'syntax error': ('def mine(:\n', 'failed to load: SyntaxError at line 1'),
+    'raises on import': ('x = 1\nraise RuntimeError("no GPU here")\n', 'failed to load: RuntimeError at line 2: no GPU here'),
+    'imports what is not installed': ('import no_such_package_xyz\n', "failed to load: ModuleNotFoundError at line 1: No module named 'no_such_package_xyz'"),
+    'clashes with a core option': ('from corrective_unlearning.core import Option\nfrom corrective_unlearning.methods import register_method\n'
+                                   "@register_method('Mine', [Option('seed', int, 1, 'x')])\ndef mine(model, split, cfg): return model\n",
+                                   'method Mine declares option seed, a core option; choose another name'),
+}
+
+@pytest.mark.parametrize('name', PLUGINS)
+def test_bad_plugin_file(tmp_path, name):
+    source, message = PLUGINS[name]
+    (tmp_path / 'mine.py').write_text(source)
+    assert_refused(*run_main('run', f'--plugins={tmp_path}/mine.py', f'--save_dir={tmp_path}', '--pretrain_iters=5'), message)
+    assert_refused(*run_main('list', f'--plugins={tmp_path}/mine.py'), message)
+
+GRID_SPECS = {
+    'not JSON': ('{"name": "g", ', 'is not valid JSON'),
+    'not text': (b'\xff\xfe\x00\x81', 'is not text; give a JSON file'),
+    'a list': ('[1, 2]', 'lacks axes, base, name'),
+    'name with a slash': ('{"name": "../g", "base": {}, "axes": [[{"seed": 0}]]}', 'name must be one folder name'),
+    'plugins not a list': ('{"name": "g", "base": {}, "axes": [[{"seed": 0}]], "plugins": 3}', 'plugins must be a list of file paths'),
+    'an option of the wrong type': ('{"name": "g", "base": {"seed": "zero"}, "axes": [[{"unlearn_method": "EU"}]]}', 'grid g, run {"seed": "zero", "unlearn_method": "EU"}: seed=zero is not allowed'),
+    'a fraction that is text': ('{"name": "g", "base": {}, "axes": [[{"deletion_fraction": "half"}]]}', 'grid g, run {"deletion_fraction": "half"}: an option has a value of the wrong type'),
+}
+
+@pytest.mark.parametrize('name', GRID_SPECS)
+def test_bad_grid_spec(tmp_path, name):
+    text, message = GRID_SPECS[name]
+    spec = tmp_path / 'g.json'
+    spec.write_bytes(text if isinstance(text, bytes) else text.encode())
+    assert_refused(*run_main('grid', str(spec), f'--root={tmp_path}', '--dry-run'), message)
+
+TABLES = {
+    'not a table': (b'\x00\x01\x02garbage', 'is not a results table pandas can read'),
+    'empty': (b'', 'is not a results table pandas can read'),
+    'no run ids': (b'a,b\n1,2\n', 'has no run_id column'),
+    'an old row with a bad value': (b'run_id,schema_version,dataset,seed\nabc,1,digits,-3\n', 'row 2: cannot be read as a run (seed=-3 is not allowed'),
+}
+
+@pytest.mark.parametrize('name', TABLES)
+def test_bad_published_table(tmp_path, name):
+    data, message = TABLES[name]
+    (tmp_path / 'demo').mkdir(); (tmp_path / 'demo' / 'results.csv').write_bytes(data)
+    for command in ('grid', 'report'):
+        args = ['--dry-run'] if command == 'grid' else []
+        assert_refused(*run_main(command, 'demo', f'--root={tmp_path}', *args), message)
+
+def test_unreadable_dataset_files(tmp_path):
+    "A CIFAR-10 folder whose batch files are there but truncated: one line naming the dataset and the folder."
+    folder = tmp_path / 'cifar-10-batches-py'; folder.mkdir()
+    for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']: (folder / name).write_bytes(b'\x80\x04\x95')
+    assert_refused(*run_main('run', '--dataset=CIFAR10', f'--data_dir={tmp_path}', f'--save_dir={tmp_path}/logs',
+                             '--pretrain_iters=5'), f'dataset CIFAR10: the files under {tmp_path} cannot be read')
+
+def test_scheduler_that_does_not_answer(tmp_path):
+    import time
+    start = time.perf_counter()
+    assert_refused(*run_main('grid', 'demo', f'--root={tmp_path}', '--scheduler=tcp://127.0.0.1:9', '--scheduler-timeout=2'),
+                   'no Dask scheduler answered at tcp://127.0.0.1:9 within 2 s')
+    assert time.perf_counter() - start < 60
+    assert_refused(*run_main('grid', 'demo', f'--root={tmp_path}', '--scheduler=not an address', '--scheduler-timeout=2'),
+                   'no Dask scheduler answered at not an address')
