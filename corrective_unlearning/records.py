@@ -8,11 +8,11 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from .core import *
-from .experiment import SCHEMA_VERSION, migrate_row, run_id
+from .experiment import SCHEMA_VERSION, later_options, migrate_row, run_id
 from .grids import GridSpec, grid_configs
 
 # %% auto #0
-__all__ = ['FINISHED', 'grid_dir', 'run_status', 'read_results', 'published_run_ids', 'Run', 'plan']
+__all__ = ['FINISHED', 'grid_dir', 'run_status', 'upgrade_results', 'read_results', 'published_run_ids', 'Run', 'plan']
 
 # %% ../nbs/08a_records.ipynb #c8fb8d8b
 def grid_dir(spec:GridSpec, # the grid
@@ -33,9 +33,32 @@ def run_status(run_dir:Path, # the run's directory
 
 FINISHED = ('done', 'published')  # statuses that are not run again
 
+# %% ../nbs/08a_records.ipynb #0257f3fc
+def upgrade_results(df, # a results table of any schema: result.json rows, or a results.csv read back
+                    where:str='the table'): # what it came from, for the error message
+    ("`df` in the current schema: older rows migrated (their options those of their components, run ids recomputed), "
+     "the core options that came in later at what those runs did, and REM's healed measures where a row predates them.")
+    import pandas as pd
+    if df.empty: return df
+    version = pd.to_numeric(df['schema_version'], errors='coerce') if 'schema_version' in df else None
+    if version is None or not (version >= SCHEMA_VERSION).all():
+        rows = []
+        for i, r in enumerate(df.to_dict('records')):
+            try: rows.append(migrate_row(r))
+            except (CUError, TypeError, ValueError) as e:
+                raise CUError(f"{where}, row {i + 2}: cannot be read as a run ({str(e).splitlines()[0]})") from None
+        df = pd.DataFrame(rows)
+    later = {k: v for k, v in later_options().items() if k in CORE_OPTIONS}  # a component's: only where it was used
+    df = df.assign(**{k: df[k].fillna(v) if k in df else v for k, v in later.items()})
+    for p in ('', 'manipulated_', 'clean_'):
+        if f'{p}manip_acc' not in df: continue
+        derived = dict(healed=df[f'{p}manip_acc'], utility_x_healed=df[f'{p}manip_acc'] * df[f'{p}retain_acc'])
+        df = df.assign(**{p + k: df[p + k].fillna(v) if p + k in df else v for k, v in derived.items()})
+    return df
+
 # %% ../nbs/08a_records.ipynb #eb3bcc87
 def read_results(path): # a results.csv of any schema
-    "The table with its rows in the current schema (older rows go through `migrate_row`)."
+    "The table, upgraded to the current schema (`upgrade_results`); `CUError` when it is not a readable results table."
     import pandas as pd
     how = f"restore it (git checkout -- {path}) or move it away to run its grid's runs again"
     try: df = pd.read_csv(path)
@@ -43,13 +66,8 @@ def read_results(path): # a results.csv of any schema
         raise CUError(f"{path} is not a results table pandas can read ({type(e).__name__}: "
                       f"{str(e).splitlines()[0] if str(e) else 'empty'}); {how}") from None
     if 'run_id' not in df: raise CUError(f"{path} has no run_id column, so it is not a grid's results table; {how}")
-    if 'schema_version' in df and (pd.to_numeric(df.schema_version, errors='coerce') >= SCHEMA_VERSION).all(): return df
-    rows = []
-    for i, r in enumerate(df.to_dict('records')):
-        try: rows.append(migrate_row(r))
-        except (CUError, TypeError, ValueError) as e:
-            raise CUError(f"{path}, row {i + 2}: cannot be read as a run ({str(e).splitlines()[0]}); {how}") from None
-    return pd.DataFrame(rows)
+    try: return upgrade_results(df, str(path))
+    except CUError as e: raise CUError(f'{e}; {how}') from None
 
 # %% ../nbs/08a_records.ipynb #5c64d396
 def published_run_ids(gdir:Path): # a grid's directory

@@ -9,31 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import *
-from .experiment import LOCATION_KEYS, later_options, migrate_row
+from .experiment import LOCATION_KEYS, migrate_row
 from .grids import get_grid
-from .records import grid_dir, plan, read_results
+from .records import grid_dir, plan, read_results, upgrade_results
 
 # %% auto #0
 __all__ = ['PROBLEM', 'REGULARITY', 'collect', 'diverged', 'method_label', 'setting_columns', 'select_settings', 'method_color',
            'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'problems', 'summary_table',
            'gap_closed', 'task_space', 'plot_task_space', 'detection_table', 'plot_detection', 'write_report']
-
-# %% ../nbs/09_report.ipynb #5e8c1d02
-def with_later_core(df:pd.DataFrame): # a results table
-    "`df` with the core options added after its older rows were written, at what those runs did (`later_options`)."
-    if df.empty: return df
-    later = {k: v for k, v in later_options().items() if k in CORE_OPTIONS}
-    return df.assign(**{k: df[k].fillna(v) if k in df else v for k, v in later.items()})
-
-def with_healed(df:pd.DataFrame): # a results table
-    ("`df` with REM's healed measures (see the metrics notebook) for the unlearned and both reference models, "
-     "filled in from `manip_acc` and `retain_acc` where a row predates them.")
-    df = df.copy()
-    for p in ('', 'manipulated_', 'clean_'):
-        if f'{p}manip_acc' not in df: continue
-        derived = dict(healed=df[f'{p}manip_acc'], utility_x_healed=df[f'{p}manip_acc'] * df[f'{p}retain_acc'])
-        for k, v in derived.items(): df[p + k] = df[p + k].fillna(v) if p + k in df else v
-    return df
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def _result_row(result:dict, # a parsed result.json
@@ -74,9 +57,9 @@ def collect(name:str, # grid name or JSON spec path
                             "as now defined; left out")
     fresh = pd.DataFrame(rows)
     published = {r.run_id for r in runs if r.status == 'published'}
-    if not published: return with_healed(with_later_core(fresh))
+    if not published: return upgrade_results(fresh)
     old = read_results(grid_dir(spec, root) / 'results.csv')
-    return with_healed(with_later_core(pd.concat([fresh, old[old.run_id.isin(published)]], ignore_index=True)))
+    return upgrade_results(pd.concat([fresh, old[old.run_id.isin(published)]], ignore_index=True))
 
 # %% ../nbs/09_report.ipynb #b25485cb
 def diverged(df:pd.DataFrame): # collect()'s table, or a results.csv read back

@@ -147,7 +147,7 @@ def test_bad_grid_spec(tmp_path, name):
     assert_refused(*run_main('grid', str(spec), f'--root={tmp_path}', '--dry-run'), message)
 
 TABLES = {
-    'not a table': (b'\x00\x01\x02garbage', 'is not a results table pandas can read'),
+    'not a table': (b'\x00\x01\x02garbage', 'has no run_id column, so it is not a grid\'s results table'),
     'empty': (b'', 'is not a results table pandas can read'),
     'no run ids': (b'a,b\n1,2\n', 'has no run_id column'),
     'an old row with a bad value': (b'run_id,schema_version,dataset,seed\nabc,1,digits,-3\n', 'row 2: cannot be read as a run (seed=-3 is not allowed'),
