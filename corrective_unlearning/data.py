@@ -62,7 +62,8 @@ register_dataset(DatasetSpec(
     'digits', load_digits_tensors, num_classes=10, image_size=8, channels=1,
     mean=(0.3054,), std=(0.3760,), confused_pair=(5, 9), crop_pad=1, flip=False,
     defaults=dict(model='smallcnn', pretrain_iters=200, unlearn_iters=200, batch_size=128, forget_set_size=100,
-                  val_size=200)))
+                  val_size=200)),
+    doc="scikit-learn's 1797 handwritten 8x8 digits, shipped with it (no download)")
 
 # %% ../nbs/01_data.ipynb #52ad1e4c
 VAL_SEED = 0  # the validation split belongs to the dataset: the same for every run seed

@@ -371,26 +371,34 @@ _vit = lambda iters, forget: dict(model='vitb16', pretrain_iters=iters, unlearn_
 
 # %% ../nbs/01a_datasets.ipynb #e1e2b7a8
 register_dataset(DatasetSpec('CIFAR10', load_cifar10, num_classes=10, image_size=32, channels=3, **CIFAR_STATS,
-    confused_pair=(3, 5), crop_pad=4, flip=True, defaults=RESNET9_DEFAULTS))
+    confused_pair=(3, 5), crop_pad=4, flip=True, defaults=RESNET9_DEFAULTS),
+    doc='CIFAR-10: 60,000 32x32 colour images of 10 classes (cifar-10-batches-py)')
 register_dataset(DatasetSpec('CIFAR100', load_cifar100, num_classes=100, image_size=32, channels=3, **CIFAR_STATS,
     confused_pair=(47, 53), crop_pad=4, flip=True,
     defaults=dict(model='resnetwide28x10', pretrain_iters=6000, unlearn_iters=1500, batch_size=512, forget_set_size=500,
-                  val_size=5000)))
+                  val_size=5000)),
+    doc='CIFAR-100: 60,000 32x32 colour images of 100 classes (cifar-100-python)')
 register_dataset(DatasetSpec('PCAM', load_pcam, num_classes=2, image_size=_PCAM_CROP, channels=3, mean=(0.5,) * 3,
-    std=(0.5,) * 3, confused_pair=(0, 1), crop_pad=4, flip=True, defaults=RESNET9_DEFAULTS))
+    std=(0.5,) * 3, confused_pair=(0, 1), crop_pad=4, flip=True, defaults=RESNET9_DEFAULTS),
+    doc='PatchCamelyon: lymph-node patches, tumour or not, centre-cropped to 32x32 (pcam/*.h5)')
 
 # %% ../nbs/01a_datasets.ipynb #b18b31f4
 register_dataset(DatasetSpec('LFWPeople', load_lfw_people, num_classes=62, confused_pair=None, **LARGE,
-    defaults=_vit(500, 100)))
+    defaults=_vit(500, 100)),
+    doc='LFW faces of the 62 people with at least 20 images (lfw-py/lfw_funneled)')
 register_dataset(DatasetSpec('CelebA', load_celeba, num_classes=2, confused_pair=None, **LARGE,
-    defaults=_vit(5000, 2000)))
+    defaults=_vit(5000, 2000)),
+    doc='CelebA faces, smiling or not (celeba/)')
 register_dataset(DatasetSpec('DermNet', load_dermnet, num_classes=23, confused_pair=(0, 1), **LARGE,
-    defaults=_vit(3000, 500)))
+    defaults=_vit(3000, 500)),
+    doc='DermNet skin-disease photographs, 23 classes (DermNet/train, DermNet/test)')
 register_dataset(DatasetSpec('Pneumonia', load_pneumonia, num_classes=2, confused_pair=(0, 1), **LARGE,
-    defaults=_vit(1000, 200)))
+    defaults=_vit(1000, 200)),
+    doc='chest X-rays, pneumonia or normal (Pneumonia/train, Pneumonia/test)')
 
 # %% ../nbs/01a_datasets.ipynb #dcacafa0
 register_dataset(DatasetSpec('FashionMNIST', load_fashion_mnist, num_classes=10, image_size=28, channels=1,
     mean=(0.2860,), std=(0.3530,), confused_pair=(0, 6), crop_pad=2, flip=True,
     defaults=dict(model='smallcnn28', pretrain_iters=1000, unlearn_iters=250, batch_size=128, forget_set_size=500,
-                  val_size=5000)))
+                  val_size=5000)),
+    doc='Fashion-MNIST: 70,000 28x28 greyscale clothing images of 10 classes (IDX files)')
