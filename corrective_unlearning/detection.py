@@ -17,8 +17,9 @@ from .models import *
 from .training import *
 
 # %% auto #0
-__all__ = ['DETECT_QUANTILE', 'DETECT_RULE', 'DETECT_FOLDS', 'Evidence', 'evidence', 'detection_metrics', 'register_detector',
-           'fitting_detector', 'no_detection', 'confident_learning', 'spectral_signatures', 'sf_probe']
+__all__ = ['DETECT_QUANTILE', 'DETECT_RULE', 'DETECT_FOLDS', 'Evidence', 'evidence', 'detection_metrics', 'calibrated',
+           'register_detector', 'fitting_detector', 'no_detection', 'confident_learning', 'feature_model',
+           'spectral_signatures', 'sf_probe']
 
 # %% ../nbs/06a_detection.ipynb #a0d1e006
 @dataclass
@@ -56,7 +57,7 @@ DETECT_QUANTILE = Option('detect_quantile', float, 0.1, "flag what scores at lea
 DETECT_RULE = Option('detect_rule', str, 'found', "found: the threshold from S_f's scores; library: the tool's own",
                      Range(lambda v: v in ('found', 'library'), 'found or library'))
 
-def _calibrated(scores:torch.Tensor, # a suspicion score per training sample (higher: more suspicious)
+def calibrated(scores:torch.Tensor, # a suspicion score per training sample (higher: more suspicious)
                found:torch.Tensor, # bool, S_f
                quantile:float, # of S_f's scores: the threshold
                among:torch.Tensor|None=None): # bool, the samples that may be flagged (None: all outside S_f)
@@ -126,10 +127,10 @@ def confident_learning(ev:Evidence, # the developer's view
         issues = torch.from_numpy(find_label_issues(labels, probs)).to(ev.found.device)
         return issues & ~ev.found
     suspicion = torch.from_numpy(1 - get_label_quality_scores(labels, probs)).to(ev.found.device)
-    return _calibrated(suspicion, ev.found, cfg.detect_quantile)
+    return calibrated(suspicion, ev.found, cfg.detect_quantile)
 
 # %% ../nbs/06a_detection.ipynb #a0d1e023
-def _feature_model(model:nn.Sequential): # a model built from blocks whose last layer is linear
+def feature_model(model:nn.Sequential): # a model built from blocks whose last layer is linear
     "A copy of `model` without its last linear layer: it outputs the penultimate features."
     features = copy.deepcopy(model)
     last = features[-1]
@@ -144,7 +145,7 @@ def _art_classifier(ev:Evidence, # the developer's view
                    x:np.ndarray): # the training images, as ART will read them
     "ART's PyTorchClassifier around the penultimate features of the model."
     from art.estimators.classification import PyTorchClassifier
-    features = _feature_model(ev.model).eval()
+    features = feature_model(ev.model).eval()
     return PyTorchClassifier(features, nn.CrossEntropyLoss(), x.shape[1:], ev.num_classes,
                              device_type='gpu' if next(ev.model.parameters()).is_cuda else 'cpu')
 
@@ -169,7 +170,7 @@ def spectral_signatures(ev:Evidence, # the developer's view
     for c in np.unique(labels):
         scores[labels == c] = SpectralSignatureDefense.spectral_signature_scores(feats[labels == c])[:, 0]
     among = torch.isin(ev.labels, ev.labels[ev.found].unique())
-    return _calibrated(torch.from_numpy(scores).to(ev.found.device), ev.found, cfg.detect_quantile, among)
+    return calibrated(torch.from_numpy(scores).to(ev.found.device), ev.found, cfg.detect_quantile, among)
 
 # %% ../nbs/06a_detection.ipynb #a0d1e026
 @torch.no_grad()
@@ -177,7 +178,7 @@ def _penultimate(model:nn.Module, # the manipulated model
                 ev:Evidence, # the developer's view
                 idx:torch.Tensor): # training samples
     "The penultimate features of training samples `idx` as trained, as a float64 array."
-    features = _feature_model(model).eval()
+    features = feature_model(model).eval()
     return torch.cat([features(ev.images(b)).flatten(1).double() for b in idx.split(1024)]).cpu().numpy()
 
 @register_detector('probe', [DETECT_QUANTILE])
@@ -203,4 +204,4 @@ def sf_probe(ev:Evidence, # the developer's view
     scores = torch.zeros(len(ev.labels), dtype=torch.float64)
     scores[pool.cpu()] = torch.from_numpy(probe.predict_proba(_penultimate(ev.model, ev, pool))[:, 1])
     scores[found.cpu()] = torch.from_numpy(out_of_fold[:len(found)])
-    return _calibrated(scores.to(ev.found.device), ev.found, cfg.detect_quantile, candidates)
+    return calibrated(scores.to(ev.found.device), ev.found, cfg.detect_quantile, candidates)

@@ -17,9 +17,10 @@ from .models import *
 from .training import *
 
 # %% auto #0
-__all__ = ['LAST_K', 'SCRUB_ALPHAS', 'SCRUB_OPTIONS', 'SSD_PAIRS', 'SSD_OPTIONS', 'REM_OPTIONS', 'register_method', 'naive',
-           'exact_unlearning', 'catastrophic_forgetting', 'scrub', 'bad_teaching', 'importances', 'ssd', 'lfssd',
-           'potion', 'neggrad_plus', 'random_labels', 'salun', 'gradient_ascent', 'npo', 'rem']
+__all__ = ['LAST_K', 'SCRUB_ALPHAS', 'SCRUB_OPTIONS', 'SSD_PAIRS', 'SSD_OPTIONS', 'REM_OPTIONS', 'register_method', 'retrain_on',
+           'naive', 'exact_unlearning', 'catastrophic_forgetting', 'scrub', 'bad_teaching', 'importances', 'ssd',
+           'lfssd', 'potion', 'neggrad_plus', 'random_labels', 'salun', 'gradient_ascent', 'npo', 'rem_flush',
+           'rem_repair_loss', 'rem']
 
 # %% ../nbs/06_methods.ipynb #e14f467a
 def register_method(name:str, # registry name, as on the command line
@@ -38,7 +39,7 @@ LAST_K = Option('k', int, -1, 'train only the last k layers (EU re-initialises t
                 Range(lambda v: isinstance(v, int) and (v == -1 or v >= 1),
                       'an integer, 1 or more, or -1 (all layers)'))
 
-def _retrain_on(model, # the model to train in place
+def retrain_on(model, # the model to train in place
                split:Split, # data and manipulation
                mask:torch.Tensor, # bool, True on the training samples to train on
                cfg, # the resolved `Config` (unlearning options)
@@ -61,7 +62,7 @@ def exact_unlearning(model, # the manipulated model (left unchanged)
                      split:Split, # data, manipulation and the found samples S_f
                      cfg): # the resolved `Config`
     "Re-initialise the last k layers and retrain them without the found samples."
-    return _retrain_on(reinit_(copy.deepcopy(model), cfg.k), split, split.retain, cfg, desc='EU')
+    return retrain_on(reinit_(copy.deepcopy(model), cfg.k), split, split.retain, cfg, desc='EU')
 
 # %% ../nbs/06_methods.ipynb #9de0c511
 @register_method('CF', [LAST_K], color='tab:orange')
@@ -69,7 +70,7 @@ def catastrophic_forgetting(model, # the manipulated model (left unchanged)
                             split:Split, # data, manipulation and the found samples S_f
                             cfg): # the resolved `Config`
     "Fine-tune the last k layers without the found samples."
-    return _retrain_on(copy.deepcopy(model), split, split.retain, cfg, desc='CF')
+    return retrain_on(copy.deepcopy(model), split, split.retain, cfg, desc='CF')
 
 # %% ../nbs/06_methods.ipynb #9a1bd0fe
 def distill_kl(student_logits, # the student's logits
@@ -142,7 +143,7 @@ def bad_teaching(model, # the manipulated model (left unchanged)
         with torch.no_grad(): g, b = good(x), bad(x)
         return _bad_teacher_loss(m(x), g, b, split.forget[idx])
     everything = torch.ones_like(split.forget)
-    return _retrain_on(copy.deepcopy(model), split, everything, cfg, loss_fn=loss_fn, desc='BadT')
+    return retrain_on(copy.deepcopy(model), split, everything, cfg, loss_fn=loss_fn, desc='BadT')
 
 # %% ../nbs/06_methods.ipynb #9e9998cb
 _IMPORTANCE_KINDS = {  # name -> (the loss of a batch from outputs and labels, how a parameter's gradient counts)
@@ -352,7 +353,7 @@ def random_labels(model, # the manipulated model (left unchanged)
     "RL: fine-tune on everything, the found samples relabelled at random."
     gen = torch.Generator(split.data.device).manual_seed(cfg.seed + 3)
     def loss_fn(m, x, y, idx): return _random_label_loss(m(x), y, split.forget[idx], gen)
-    return _retrain_on(copy.deepcopy(model), split, torch.ones_like(split.forget), cfg, loss_fn=loss_fn,
+    return retrain_on(copy.deepcopy(model), split, torch.ones_like(split.forget), cfg, loss_fn=loss_fn,
                       after_step=after_step, desc='RL')
 
 # %% ../nbs/06_methods.ipynb #e6860f98
@@ -493,7 +494,7 @@ def _dedicate_capacity(model:torch.nn.Sequential, # the model (changed in place)
     return True
 
 # %% ../nbs/06_methods.ipynb #6a1d9f47
-def _rem_flush(model, # the model with its tied units (trained in place)
+def rem_flush(model, # the model with its tied units (trained in place)
               ref, # the frozen reference: the model as REM began, units included
               split:Split, # data, manipulation and S_f
               cfg, # the resolved `Config` (REM's options)
@@ -510,7 +511,7 @@ def _rem_flush(model, # the model with its tied units (trained in place)
             iters=-(-len(found) // cfg.batch_size), lr=cfg.unlearn_lr, wd=cfg.wd, seed=cfg.seed, loss_fn=loss_fn,
             schedule=False, desc='REM flush')
 
-def _rem_repair_loss(m, # the model being trained
+def rem_repair_loss(m, # the model being trained
                     ref, # the frozen reference
                     x, # a batch of images
                     y, # their labels as trained
@@ -542,10 +543,10 @@ def rem(model, # the manipulated model (left unchanged)
     gen = torch.Generator(data.device).manual_seed(cfg.seed + 5)
     best, best_score = remove_tied_units(copy.deepcopy(model)), removal_score(model, split, keep, cfg.removal_threshold)
     repair = index_batches(torch.arange(data.n_train, device=data.device), cfg.batch_size, gen)
-    def loss_fn(m, x, y, idx): return _rem_repair_loss(m, ref, x, y, idx, split.forget, mask_ids, cfg.npo_beta)
+    def loss_fn(m, x, y, idx): return rem_repair_loss(m, ref, x, y, idx, split.forget, mask_ids, cfg.npo_beta)
     done, per_round = 0, max(1, cfg.unlearn_iters // cfg.rem_rounds)
     while done < cfg.unlearn_iters:
-        _rem_flush(model, ref, split, cfg, mask_ids, gen)
+        rem_flush(model, ref, split, cfg, mask_ids, gen)
         steps = min(per_round, cfg.unlearn_iters - done)
         fit(model, data, split.manip, batches=repair, iters=steps, lr=cfg.unlearn_lr, wd=cfg.wd, seed=cfg.seed + done,
             loss_fn=loss_fn, schedule=False, desc='REM repair')

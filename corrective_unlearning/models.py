@@ -11,9 +11,9 @@ from torch import nn
 from .core import *
 
 # %% auto #0
-__all__ = ['block', 'conv_bn', 'head', 'register_model', 'smallcnn', 'resnet9', 'memory_format', 'make_model', 'valid_ks',
-           'first_trained_block', 'freeze_front', 'front_eval', 'reinit_', 'ExampleTiedDropout', 'TiedAdapter',
-           'examples', 'add_tied_units', 'remove_tied_units', 'apply_train_type']
+__all__ = ['block', 'conv_bn', 'head', 'register_model', 'smallcnn', 'resnet9', 'channels_last_safe', 'memory_format',
+           'make_model', 'valid_ks', 'first_trained_block', 'freeze_front', 'front_eval', 'reinit_',
+           'ExampleTiedDropout', 'TiedAdapter', 'examples', 'add_tied_units', 'remove_tied_units', 'apply_train_type']
 
 # %% ../nbs/03_models.ipynb #f682a4cd
 def block(*layers:nn.Module, # the block's layers, in order
@@ -87,18 +87,18 @@ def resnet9(num_classes:int, # output classes
         block(nn.Linear(c[1], num_classes, bias=False)))
 
 # %% ../nbs/03_models.ipynb #10447a17
-def _channels_last_safe(conv:nn.Conv2d): # a convolution of the model
+def channels_last_safe(conv:nn.Conv2d): # a convolution of the model
     ("False for a strided 1x1 convolution with fewer than 16 input channels: "
      "oneDNN's CPU backward overruns a buffer on it.")
     return not (conv.kernel_size == (1, 1) and max(conv.stride) > 1 and conv.in_channels < 16)
 
 def memory_format(model:nn.Module, # a model built from blocks
                   device:torch.device|str='cpu'): # where it trains
-    ("`torch.channels_last` on CUDA, and on CPU when every convolution of `model` is `_channels_last_safe`; "
+    ("`torch.channels_last` on CUDA, and on CPU when every convolution of `model` is `channels_last_safe`; "
      "else contiguous.")
     if torch.device(device).type == 'cuda': return torch.channels_last
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    return torch.channels_last if convs and all(map(_channels_last_safe, convs)) else torch.contiguous_format
+    return torch.channels_last if convs and all(map(channels_last_safe, convs)) else torch.contiguous_format
 
 # %% ../nbs/03_models.ipynb #6fc0af67
 def make_model(name:str, # registered model name
