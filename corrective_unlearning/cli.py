@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, os, sys
 from .core import *
+from .core import _first_line  # an error message, in one line
 
 # %% auto #0
 __all__ = ['fail', 'describe_run', 'build_parser', 'main']
@@ -204,7 +205,7 @@ def main(argv:list|None=None): # arguments (default: sys.argv[1:])
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except Exception as e:  # what no check foresaw: still one line (and the traceback where asked for)
         if os.environ.get('CU_TRACEBACK'): raise
-        fail(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'} (this is unexpected: "
+        fail(f"{type(e).__name__}: {_first_line(e) or 'no detail'} (this is unexpected: "
              "set CU_TRACEBACK=1 to see where, and report it with the command you ran)")
 
 # %% ../nbs/10_cli.ipynb #3a9e1c57

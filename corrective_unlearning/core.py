@@ -6,6 +6,7 @@
 from __future__ import annotations
 import dataclasses, hashlib, importlib, importlib.util, itertools, json, os, random, re, socket, sys, tempfile
 from collections import OrderedDict
+from types import MappingProxyType
 from dataclasses import dataclass, field, asdict
 from typing import Callable
 from pathlib import Path
@@ -38,7 +39,7 @@ def lookup(registry:dict, # name -> entry
     return key
 
 def _did_you_mean(name:str, # what was asked for
-                 choices): # the names that exist
+                  choices): # the names that exist
     "'; did you mean X?' for the closest of `choices`, or '' when none is close."
     import difflib
     folded = {str(c).lower(): c for c in choices}
@@ -217,7 +218,8 @@ class Component:
         return [dict(c) for c in itertools.product(*axes)] if axes else [{}]
 
 # %% ../nbs/00_core.ipynb #2e8d0f57
-REGISTRY: dict[tuple, Component] = {}  # (kind, name) -> Component: the built-ins, then whatever plugins add
+REGISTRY: dict[tuple, Component] = {}  # (kind, name) -> Component; changed only by `register` and `registry_scope`
+_VIEWS: dict = {}  # what is derived from REGISTRY (a kind's components, the options), until it changes
 _BUILTINS = 'corrective_unlearning.builtins'  # the one module that registers every built-in component
 _loading = []
 
@@ -256,30 +258,34 @@ def register(kind:str, # one of KINDS
         if msg := _option_clash(kind, name, o): raise CUError(msg)
     doc = doc if doc is not None else (getattr(obj, '__doc__', None) or '').strip().split('\n')[0]
     c = Component(kind, name, obj, tuple(options), dict(defaults or {}), tuple(aliases), doc, extra)
-    REGISTRY[(kind, name)] = c
+    REGISTRY[(kind, name)] = c; _VIEWS.clear()
     return c
 
 # %% ../nbs/00_core.ipynb #5b1e7c33
-def registered(kind:str): # one of KINDS
-    "The components of `kind` by name, in the order they were registered."
+def _view(key, make):  # computed once per state of the registry: runs resolve thousands of configurations
     _builtins()
-    return {n: c for (k, n), c in REGISTRY.items() if k == kind}
+    if key not in _VIEWS: _VIEWS[key] = make()
+    return _VIEWS[key]
+
+def registered(kind:str): # one of KINDS
+    "The components of `kind` by name, in the order they were registered (read-only)."
+    return _view(kind, lambda: MappingProxyType({n: c for (k, n), c in REGISTRY.items() if k == kind}))
 
 def get(kind:str, # one of KINDS
         name:str): # its name in any case, or an alias
     "The `Component` of `kind` called `name`; `CUError` listing the choices (and the nearest) otherwise."
     comps = registered(kind)
-    aliases = {a: c.name for c in comps.values() for a in c.aliases}
-    return comps[lookup(comps, name, _WHAT[kind], aliases)]
+    def fold():
+        folded = {n.lower(): n for n in comps}
+        return folded | {a.lower(): c.name for c in comps.values() for a in c.aliases}
+    key = _view(('folded', kind), fold).get(str(name).lower())
+    if key is None: key = lookup(comps, name, _WHAT[kind])  # unknown: the error lists the choices
+    return comps[key]
 
 def all_options():
-    "Every option the registered components declare, by name."
-    _builtins()
-    return {o.name: o for c in sorted(REGISTRY.values(), key=lambda c: KINDS.index(c.kind)) for o in c.options}
-
-def _option_aliases():
-    "Other flag spellings of the components' options -> the option's name."
-    return {a: o.name for o in all_options().values() for a in o.aliases}
+    "Every option the registered components declare, by name (read-only)."
+    ordered = lambda: sorted(REGISTRY.values(), key=lambda c: KINDS.index(c.kind))
+    return _view('options', lambda: MappingProxyType({o.name: o for c in ordered() for o in c.options}))
 
 # %% ../nbs/00_core.ipynb #6d0e2f44
 _PLUGIN_MODULES = []  # modules `load_plugins` imported, in order
@@ -293,7 +299,7 @@ class registry_scope:
 
     def close(self):
         "Put the registry back as it was when the scope opened, and forget the plugins imported since."
-        REGISTRY.clear(); REGISTRY.update(self.saved)
+        REGISTRY.clear(); REGISTRY.update(self.saved); _VIEWS.clear()
         while len(_PLUGIN_MODULES) > self.plugins: sys.modules.pop(_PLUGIN_MODULES.pop(), None)
 
     def __enter__(self): return self
@@ -426,13 +432,15 @@ def check_writable_dir(path, # a directory that results will be written to (it n
     return path
 
 # %% ../nbs/00_core.ipynb #ac5116c0
+def _first_line(e:BaseException): return str(e).splitlines()[0] if str(e) else ''
+
 def _where(e:BaseException, path=None):  # 'SyntaxError at line 3: ...': the error and the plugin's line
     line = getattr(e, 'lineno', None) if isinstance(e, SyntaxError) else None
     if line is None and e.__traceback__ is not None and path is not None:
         import traceback
         frames = traceback.extract_tb(e.__traceback__)
         line = next((f.lineno for f in reversed(frames) if f.filename == str(path)), None)
-    detail = str(e).splitlines()[0] if str(e) else ''
+    detail = _first_line(e)
     return f"{type(e).__name__}{f' at line {line}' if line else ''}{f': {detail}' if detail else ''}"
 
 def load_plugins(plugins): # Python file paths or module names: a list, or one comma-separated string
@@ -448,9 +456,9 @@ def load_plugins(plugins): # Python file paths or module names: a list, or one c
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec); sys.modules[name] = module
             try: spec.loader.exec_module(module)
-            except CUError: del sys.modules[name]; raise
-            except Exception as e:
-                del sys.modules[name]
+            except BaseException as e:
+                del sys.modules[name]  # whatever stopped it: a half-run plugin must not count as loaded
+                if isinstance(e, CUError) or not isinstance(e, Exception): raise
                 raise CUError(f"plugin file {p} failed to load: {_where(e, path)}; fix it or leave it out") from None
             _PLUGIN_MODULES.append(name)
         else:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from .core import *
+from .core import _first_line  # an error message, in one line
 
 # %% auto #0
 __all__ = ['DatasetSpec', 'register_dataset', 'dataset_spec', 'load_digits_tensors', 'Data', 'data_on', 'load_data',
@@ -147,7 +148,7 @@ def _read(spec, data_dir):
     except CUError: raise
     except Exception as e:  # a file of the dataset's is there but cannot be read: say which dataset and where
         raise CUError(f"dataset {spec.name}: the files under {data_dir} cannot be read ({type(e).__name__}: "
-                      f"{str(e).splitlines()[0] if str(e) else 'no detail'}); check them, or delete them to fetch "
+                      f"{_first_line(e) or 'no detail'}); check them, or delete them to fetch "
                       "them again") from None
 
 def load_data(name:str, # dataset name

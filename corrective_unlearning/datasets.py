@@ -44,8 +44,8 @@ def fingerprint(files:list): # the source files
     return h.hexdigest()
 
 def _cached_tensors(path, # the cache file
-                   sources:list, # files the tensors are built from
-                   build): # () -> tuple of tensors
+                    sources:list, # files the tensors are built from
+                    build): # () -> tuple of tensors
     "The tensors `build()` returns, cached in `path` and rebuilt when a source file changes."
     path, key = Path(path), fingerprint(sources)
     if path.exists():
@@ -92,9 +92,9 @@ def load_cifar100(data_dir='data'): # folder holding cifar-100-python
 _PCAM_CROP = 32  # side of the central crop upstream trains and tests on
 
 def _read_pcam(x_file, # the split's image file (dataset `x`)
-              y_file, # the split's label file (dataset `y`)
-              crop:int=_PCAM_CROP, # side of the central crop
-              chunk:int=8192): # images per read
+               y_file, # the split's label file (dataset `y`)
+               crop:int=_PCAM_CROP, # side of the central crop
+               chunk:int=8192): # images per read
     "The central `crop` x `crop` of a PCAM split's images (uint8 N x 3 x crop x crop) and its labels."
     try: import h5py
     except ImportError: raise CUError("PCAM needs h5py to read its HDF5 files; pip install h5py") from None
@@ -307,7 +307,7 @@ _LFW_HOW = ("LFW is no longer downloadable through torchvision: get lfw-funneled
            "and unpack it so that people's folders are in lfw-py/lfw_funneled/")
 
 def _lfw_people(root, # lfw-py/lfw_funneled
-               min_faces:int=_LFW_MIN_FACES): # minimum images per person
+                min_faces:int=_LFW_MIN_FACES): # minimum images per person
     "(files, labels) of the people with at least `min_faces` images, people in sorted order."
     root = require(root, 'LFWPeople', _LFW_HOW)
     files, labels = [], []
@@ -333,7 +333,7 @@ _CELEBA_HOW = ("download it with torchvision.datasets.CelebA(root='{d}', downloa
               "or copy the celeba folder there")
 
 def _celeba_split(root, # the celeba folder
-                 attribute:str=_CELEBA_ATTRIBUTE): # attribute to classify
+                  attribute:str=_CELEBA_ATTRIBUTE): # attribute to classify
     "{partition: (files, labels)} for CelebA's train (0), validation (1) and test (2) partitions."
     how = _CELEBA_HOW.format(d=Path(root).parent)
     images = require(Path(root) / 'img_align_celeba', 'CelebA', how)

@@ -95,14 +95,14 @@ DETECT_FOLDS = Option('detect_folds', int, 4, 'confident: cross-validation folds
 
 @torch.no_grad()
 def _predicted_probs(model:nn.Module, # a model
-                    ev:Evidence, # the developer's view
-                    idx:torch.Tensor): # training samples
+                     ev:Evidence, # the developer's view
+                     idx:torch.Tensor): # training samples
     "The model's softmax probabilities for training samples `idx`, as trained."
     model.eval()
     return torch.cat([model(ev.images(b)).float().softmax(1) for b in idx.split(1024)])
 
 def _out_of_sample_probs(ev:Evidence, # the developer's view
-                        folds:int): # cross-validation folds over the retained data
+                         folds:int): # cross-validation folds over the retained data
     "Probabilities for every training sample from models that did not train on it (S_f: the folds' mean)."
     retained, found = (~ev.found).nonzero().flatten(), ev.found.nonzero().flatten()
     order = torch.randperm(len(retained), generator=torch.Generator().manual_seed(ev.seed)).to(retained.device)
@@ -142,7 +142,7 @@ def feature_model(model:nn.Sequential): # a model built from blocks whose last l
                   f"{type(last).__name__}; use detect none")
 
 def _art_classifier(ev:Evidence, # the developer's view
-                   x:np.ndarray): # the training images, as ART will read them
+                    x:np.ndarray): # the training images, as ART will read them
     "ART's PyTorchClassifier around the penultimate features of the model."
     from art.estimators.classification import PyTorchClassifier
     features = feature_model(ev.model).eval()
@@ -175,8 +175,8 @@ def spectral_signatures(ev:Evidence, # the developer's view
 # %% ../nbs/06a_detection.ipynb #a0d1e026
 @torch.no_grad()
 def _penultimate(model:nn.Module, # the manipulated model
-                ev:Evidence, # the developer's view
-                idx:torch.Tensor): # training samples
+                 ev:Evidence, # the developer's view
+                 idx:torch.Tensor): # training samples
     "The penultimate features of training samples `idx` as trained, as a float64 array."
     features = feature_model(model).eval()
     return torch.cat([features(ev.images(b)).flatten(1).double() for b in idx.split(1024)]).cpu().numpy()

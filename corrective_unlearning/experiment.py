@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_experiment.ipynb #f4fda8e7
 from __future__ import annotations
-import dataclasses, functools, hashlib, io, json, platform, sys, time, warnings
+import contextlib, dataclasses, functools, hashlib, io, json, platform, sys, time, warnings
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -292,15 +292,20 @@ def _train_models(cfg, split, cache, timings, detection):
     except Diverged as e: return models, e
     return models, None
 
+@contextlib.contextmanager
+def _torch_threads(n:int):  # results depend on the thread count: a run's own, whatever the process had
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try: yield
+    finally: torch.set_num_threads(before)
+
 def run_experiment(cfg:Config, # the experiment
                    out_dir=None, # where result.json goes; default save_dir/exp_name/<run id>
                    cache:Cache|None=None): # what this process's runs share (None: everything afresh)
     "Run one configuration end to end, on `cfg.threads` torch threads, and write its `result.json`; return the result."
-    start, threads = time.perf_counter(), torch.get_num_threads()
+    start = time.perf_counter()
     cfg = resolve(cfg)
-    torch.set_num_threads(cfg.threads)  # the run's own count, whatever the process had: results depend on it
-    try: return _run(cfg, out_dir, cache, start)
-    finally: torch.set_num_threads(threads)
+    with _torch_threads(cfg.threads): return _run(cfg, out_dir, cache, start)
 
 def _run(cfg, out_dir, cache, start):
     out = Path(out_dir) if out_dir else Path(cfg.save_dir) / cfg.exp_name / run_id(cfg)
@@ -334,17 +339,13 @@ def _run(cfg, out_dir, cache, start):
     return result
 
 # %% ../nbs/07_experiment.ipynb #78a4cc83
-def _declared(kind, name):  # a component's options; none when it is not registered here (a plugin not loaded)
-    c = registered(kind).get(name)
-    return c.options if c is not None else ()
-
 def option_text(config:dict, # a flat configuration (config_dict, or a result's config)
                 kind:str, # the component's kind
                 name:str): # its name
     "'name=value ...' of the options component `name` declares (by their labels), or ''."
     fmt = lambda v: f'{v:g}' if isinstance(v, float) else str(v)
-    return ' '.join(f'{o.label or o.name}={fmt(config[o.name])}' for o in _declared(kind, name)
-                    if o.name in config)
+    c = registered(kind).get(name)  # None: not registered here (a plugin that is not loaded)
+    return ' '.join(f'{o.label or o.name}={fmt(config[o.name])}' for o in (c.options if c else ()) if o.name in config)
 
 # %% ../nbs/07_experiment.ipynb #2fdda533
 def divergence_message(result:dict): # a result with diverged == True
@@ -393,19 +394,15 @@ def cross_validated_pair(dataset:str, # dataset name
                          seed:int=0, # seeds folds and models
                          threads:int=1): # torch CPU threads (the answer can depend on them)
     "The most confused class pair of clean models, by cross-validated soft confusion on the training set."
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try: return _cross_validated_pair(resolve(Config(dataset=dataset, model=model, seed=seed)), iters, folds, seed)
-    finally: torch.set_num_threads(before)
-
-def _cross_validated_pair(cfg, iters, folds, seed):
+    cfg = resolve(Config(dataset=dataset, model=model, seed=seed))
     data = load_data(cfg.dataset, cfg.data_dir, val_size=cfg.val_size)
     none = no_manipulation(data)
     parts = torch.randperm(data.n_train, generator=torch.Generator().manual_seed(seed)).chunk(folds)
     conf = 0
-    for i, held_out in enumerate(parts):
-        m = build_model(replace(cfg, seed=seed * 100 + i), data)
-        fit(m, data, none, torch.cat([p for j, p in enumerate(parts) if j != i]), iters=iters, lr=cfg.pretrain_lr,
-            batch_size=cfg.batch_size, seed=i)
-        conf = conf + soft_confusion(m, data, data.x_train[held_out], data.y_train[held_out])
+    with _torch_threads(threads):
+        for i, held_out in enumerate(parts):
+            m = build_model(replace(cfg, seed=seed * 100 + i), data)
+            fit(m, data, none, torch.cat([p for j, p in enumerate(parts) if j != i]), iters=iters,
+                lr=cfg.pretrain_lr, batch_size=cfg.batch_size, seed=i)
+            conf = conf + soft_confusion(m, data, data.x_train[held_out], data.y_train[held_out])
     return most_confused_pair(conf)

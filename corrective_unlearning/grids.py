@@ -64,7 +64,7 @@ def grid_configs(spec:GridSpec): # the grid
 
 # %% ../nbs/08_grids.ipynb #ab97292d
 def method_entries(method:str, # a registered method
-                   settings:list|None=None, # dicts of its options (None: its canonical sweep, see `Method.settings`)
+                   settings:list|None=None, # dicts of its options (None: its canonical sweep, see `Component.settings`)
                    **fixed): # options every entry sets, e.g. unlearn_iters
     "Axis entries for `method`: one per setting, each with the `fixed` options."
     chosen = get('method', method).settings() if settings is None else settings
@@ -83,10 +83,10 @@ def ssd_pairs(pairs): # (alpha, lambda) pairs, or None
 
 # %% ../nbs/08_grids.ipynb #6e0b4d8a
 def _later_methods_axis(unlearn_iters:int, # steps of the training-based ones
-                       lfssd_pairs=None, # LFSSD's (alpha, lambda) sweep (None: SSD's fifty)
-                       p_cuts=None, # Potion's stopping criteria (None: its authors' eight)
-                       ng_alphas=None, # NegGrad+'s mixing weights (None: its four)
-                       salun_ratios=None): # SalUn's mask ratios (None: its five)
+                        lfssd_pairs=None, # LFSSD's (alpha, lambda) sweep (None: SSD's fifty)
+                        p_cuts=None, # Potion's stopping criteria (None: its authors' eight)
+                        ng_alphas=None, # NegGrad+'s mixing weights (None: its four)
+                        salun_ratios=None): # SalUn's mask ratios (None: its five)
     "LFSSD, Potion, NegGrad+, RL and SalUn, each over its sweep, and REM's comparison (REM, NPO, Ascent)."
     return (method_entries('LFSSD', ssd_pairs(lfssd_pairs)) + method_entries('Potion', values('p_cut', p_cuts))
             + method_entries('NegGrad+', values('NGalpha', ng_alphas), unlearn_iters=unlearn_iters)

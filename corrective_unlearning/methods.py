@@ -124,9 +124,9 @@ def scrub(model, # the manipulated model (left unchanged)
 
 # %% ../nbs/06_methods.ipynb #7eea853d
 def _bad_teacher_loss(student_logits, # the student's logits
-                     good_logits, # the original model's logits
-                     bad_logits, # the random model's logits
-                     forget:torch.Tensor): # bool per sample, True on found samples
+                      good_logits, # the original model's logits
+                      bad_logits, # the random model's logits
+                      forget:torch.Tensor): # bool per sample, True on found samples
     "KL from the per-sample teacher (the random model on S_f, the original elsewhere) to the student, temperature 1."
     f = forget[:, None].float()
     target = f * F.softmax(bad_logits, 1) + (1 - f) * F.softmax(good_logits, 1)
@@ -338,9 +338,9 @@ def neggrad_plus(model, # the manipulated model (left unchanged)
 
 # %% ../nbs/06_methods.ipynb #acb37303
 def _random_label_loss(logits, # outputs
-                      y, # training labels
-                      forget:torch.Tensor, # bool per sample, True on found samples
-                      gen:torch.Generator): # draws the random labels, on logits' device
+                       y, # training labels
+                       forget:torch.Tensor, # bool per sample, True on found samples
+                       gen:torch.Generator): # draws the random labels, on logits' device
     "Cross-entropy against a uniformly random label for each found sample and the training label for the others."
     noise = torch.randint(0, logits.shape[1], y.shape, generator=gen, device=y.device)
     return F.cross_entropy(logits, torch.where(forget, noise, y))
@@ -358,9 +358,9 @@ def random_labels(model, # the manipulated model (left unchanged)
 
 # %% ../nbs/06_methods.ipynb #e6860f98
 def _saliency_mask(model, # the model (its gradients are cleared afterwards)
-                  split:Split, # data, manipulation and S_f
-                  ratio:float, # fraction of all weights to keep trainable
-                  batch_size:int): # samples per batch
+                   split:Split, # data, manipulation and S_f
+                   ratio:float, # fraction of all weights to keep trainable
+                   batch_size:int): # samples per batch
     "Per parameter, True on the `ratio` fraction of weights with the largest |gradient| of the loss summed over S_f."
     model.eval()
     grads = [torch.zeros_like(p) for p in model.parameters()]
@@ -480,8 +480,8 @@ REM_OPTIONS = (REMOVAL_THRESHOLD, NPO_BETA,
 _SHARED_MASK_ID = -1  # the found samples' one mask: no training example has this id
 
 def _dedicate_capacity(model:torch.nn.Sequential, # the model (changed in place)
-                      x:torch.Tensor, # a sample batch of its inputs
-                      cfg): # the resolved `Config` (rem_pmem, rem_units)
+                       x:torch.Tensor, # a sample batch of its inputs
+                       cfg): # the resolved `Config` (rem_pmem, rem_units)
     "Tied units for REM: switch on a model's unused example-tied channels, or append adapters; True when added."
     tied = [m for m in model.modules() if isinstance(m, ExampleTiedDropout)]
     for d in tied:

@@ -61,10 +61,10 @@ def smallcnn(num_classes:int, # output classes
 
 # %% ../nbs/03_models.ipynb #c5c76390
 def _conv_bn_celu(c_in:int, # input channels
-                 c_out:int, # output channels
-                 kernel:int=3, # kernel side
-                 stride:int=1, # stride
-                 padding:int=1): # zero padding
+                  c_out:int, # output channels
+                  kernel:int=3, # kernel side
+                  stride:int=1, # stride
+                  padding:int=1): # zero padding
     "Upstream ResNet-9's unit: a biased convolution, batch norm, CELU(alpha=0.075)."
     return [nn.Conv2d(c_in, c_out, kernel, stride, padding), nn.BatchNorm2d(c_out), nn.CELU(alpha=0.075)]
 
@@ -216,7 +216,7 @@ def examples(model:nn.Module, # a model with tied units
         for u in units: u.ids = None
 
 def _block_widths(model:nn.Sequential, # a model built from blocks
-                 x:torch.Tensor): # a sample batch of its inputs
+                  x:torch.Tensor): # a sample batch of its inputs
     "(channels, spatial?) of each block's output."
     out = []
     with torch.no_grad():

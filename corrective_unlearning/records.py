@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from .core import *
+from .core import _first_line  # an error message, in one line
 from .experiment import SCHEMA_VERSION, later_options, migrate_row, run_id
 from .grids import GridSpec, grid_configs
 
@@ -46,7 +47,7 @@ def upgrade_results(df, # a results table of any schema: result.json rows, or a 
         for i, r in enumerate(df.to_dict('records')):
             try: rows.append(migrate_row(r))
             except (CUError, TypeError, ValueError) as e:
-                raise CUError(f"{where}, row {i + 2}: cannot be read as a run ({str(e).splitlines()[0]})") from None
+                raise CUError(f"{where}, row {i + 2}: cannot be read as a run ({_first_line(e)})") from None
         df = pd.DataFrame(rows)
     later = {k: v for k, v in later_options().items() if k in CORE_OPTIONS}  # a component's: only where it was used
     df = df.assign(**{k: df[k].fillna(v) if k in df else v for k, v in later.items()})
@@ -64,7 +65,7 @@ def read_results(path): # a results.csv of any schema
     try: df = pd.read_csv(path)
     except (ValueError, UnicodeDecodeError, OSError) as e:  # pandas' parser errors are ValueErrors
         raise CUError(f"{path} is not a results table pandas can read ({type(e).__name__}: "
-                      f"{str(e).splitlines()[0] if str(e) else 'empty'}); {how}") from None
+                      f"{_first_line(e) or 'empty'}); {how}") from None
     if 'run_id' not in df: raise CUError(f"{path} has no run_id column, so it is not a grid's results table; {how}")
     try: return upgrade_results(df, str(path))
     except CUError as e: raise CUError(f'{e}; {how}') from None

@@ -20,7 +20,7 @@ __all__ = ['PROBLEM', 'REGULARITY', 'collect', 'diverged', 'method_label', 'sett
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def _result_row(result:dict, # a parsed result.json
-               runner:dict|None=None): # its parsed runner.json, if any
+                runner:dict|None=None): # its parsed runner.json, if any
     "One flat table row for a run."
     c, made_by = result['config'], result.get('versions', {})
     row = dict(run_id=result['run_id'], schema_version=result.get('schema_version', 1)) | c
