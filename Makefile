@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NBS_OUTSIDE := corrective_unlearning/notebooks
 
-.PHONY: install demo test test-nbs test-nbs-orders test-py check-clean lab clean run-notebook
+.PHONY: install demo test test-nbs test-nbs-orders test-py check-clean lab clean run-notebook gpu-check gpu-check-smoke
 
 $(STAMP): setup.py settings.ini constraints.txt
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -54,6 +54,16 @@ test-py: install chromium fashion-data
 	@$(call limited,$(PY_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist load tests)
 
 test: check-clean test-nbs test-py
+
+# Paper scale on a CUDA device in one command (CIFAR-10-shaped data, the seed's command, every method and detector,
+# a grid, the benchmark), reported in runs/gpu/<device>.md and .json; without CUDA it exits 2 and names the smoke
+# mode, the same steps at tiny sizes on the CPU (the tests run it). PYTHON=python3 uses an interpreter that already
+# has the requirements (a GPU machine's own torch) instead of .venv; GPU_CHECK_ARGS passes more flags (--out DIR).
+gpu-check: $(if $(PYTHON),,install)
+	$(or $(PYTHON),$(BIN)/python) -m corrective_unlearning.gpu_check $(GPU_CHECK_ARGS)
+
+gpu-check-smoke: install
+	env OMP_NUM_THREADS=1 $(BIN)/python -m corrective_unlearning.gpu_check --smoke $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf logs _docs _proc $(DEMO_ROOT)

@@ -152,7 +152,7 @@ def _art_classifier(ev:Evidence, # the developer's view
 def _training_images(ev:Evidence): # the developer's view
     "All training images as trained, as one float32 array."
     everything = torch.arange(len(ev.labels), device=ev.labels.device)
-    return torch.cat([ev.images(b).float() for b in everything.split(2048)]).cpu().numpy()
+    return torch.cat([ev.images(b).float().cpu() for b in everything.split(2048)]).numpy()  # host memory only
 
 @register_detector('spectral', [DETECT_RULE, DETECT_QUANTILE], fits=('poisoning',))
 def spectral_signatures(ev:Evidence, # the developer's view

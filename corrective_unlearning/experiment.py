@@ -221,13 +221,13 @@ def cpu_name():
     names = [l.split(':', 1)[1].strip() for l in lines if l.startswith('model name')]
     return names[0] if names else platform.processor() or platform.machine()
 
-def versions():
+def versions(device='cpu'): # the run's torch device
     "Versions of the code and libraries behind a result, and the hardware that produced it."
     return dict(corrective_unlearning=corrective_unlearning.__version__, torch=torch.__version__, numpy=np.__version__,
                 python=platform.python_version(), platform=platform.platform(),
                 # CPU results differ between ISA levels and thread counts
                 cpu=cpu_name(), cpu_isa=torch.backends.cpu.get_cpu_capability(), torch_threads=torch.get_num_threads(),
-                device=torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')
+                device=torch.cuda.get_device_name(device) if torch.device(device).type == 'cuda' else 'cpu')
 
 # %% ../nbs/07_experiment.ipynb #3e9b1f42
 def pretrained_by(cfg:Config): # resolved config
@@ -333,7 +333,7 @@ def _run(cfg, out_dir, cache, start):
                   diverged_step=getattr(diverged, 'step', None),
                   diverged_in=diverged and next(phase for phase, m in _PHASES if m not in models),
                   config=config_dict(cfg), metrics=metrics, reference=reference, timings=timings,
-                  versions=versions(), pretrained_by=pretrained_by(cfg),
+                  versions=versions(device), pretrained_by=pretrained_by(cfg),
                   finished=datetime.now(timezone.utc).isoformat(timespec='seconds'))
     atomic_write_json(out / 'result.json', result)
     return result

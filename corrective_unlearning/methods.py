@@ -203,7 +203,7 @@ def remembered_importances(model, # the model (evaluation mode)
                              if p.is_floating_point()])
     key = (weights.numel(), weights.sum().item(), weights.abs().sum().item(), (weights ** 2).sum().item(),
            data.spec.name, data.n_train, manip.kind, manip.y.sum().item(), int(manip.trigger_mask.sum()),
-           hashlib.sha256(idx.cpu().numpy().tobytes()).hexdigest(), batch_size, seed, kind)
+           hashlib.sha256(idx.cpu().numpy().tobytes()).hexdigest(), batch_size, seed, kind, str(idx.device))
     return remember(cache, 'importances', key, lambda: importances(model, data, manip, idx, batch_size, seed, kind))
 
 def full_importances(model, # the model (evaluation mode)
@@ -293,7 +293,7 @@ def potion(model, # the manipulated model (left unchanged)
     full, forget = full[n_front:], forget[n_front:]
     with np.errstate(divide='ignore', invalid='ignore'):
         ratios = np.concatenate([(f / o).flatten().double().cpu().numpy() for o, f in zip(full, forget)])
-    ratios = ratios[np.isfinite(ratios)]
+    ratios = np.sort(ratios[np.isfinite(ratios)])  # sorted once: every try's percentile is then 5x faster, same value
     goal, s = cfg.p_cut * manipulated_label_acc(model, split), split.forget.sum().item() / data.n_train / 25
     for _ in range(_POTION_TRIES):
         candidate = copy.deepcopy(model)

@@ -11,7 +11,6 @@ from .core import *
 from .data import *
 from .manipulations import *
 from .models import memory_format
-from .training import autocast
 
 # %% auto #0
 __all__ = ['predict_logits', 'predict', 'accuracy', 'mia_forget', 'model_outputs', 'healed_metrics', 'metrics_from_outputs',
@@ -36,7 +35,7 @@ def predict_logits(model:torch.nn.Module, # the model, on data.device
         if trigger is not None and where is None: xb = trigger(xb)
         elif trigger is not None:
             xb = torch.where(sb[:, None, None, None], trigger(xb), xb).contiguous(memory_format=fmt)
-        with autocast(data.device): out.append(model(xb).float())
+        out.append(model(xb).float())  # float32 on every device, as the methods' stopping rules read it
     return torch.cat(out) if out else torch.zeros(0, 0, device=data.device)
 
 # %% ../nbs/05_metrics.ipynb #a4771a84
@@ -69,7 +68,7 @@ def prediction_entropy(model:torch.nn.Module, # the model, on x's device
     model.eval()
     out = []
     for xb in x.split(1024):
-        with autocast(xb.device): out.append(entropy_of(model(xb)))
+        out.append(entropy_of(model(xb)))
     return torch.cat(out)
 
 # %% ../nbs/05_metrics.ipynb #cceb1eca

@@ -52,8 +52,8 @@ class Diverged(Exception):
 def check_finite(model:torch.nn.Module, # a trained or unlearned model
                  what:str='training'): # what produced it, for the message
     "Return `model`, or raise `Diverged` when any of its weights or buffers is NaN or infinite."
-    if any(t.is_floating_point() and not torch.isfinite(t).all() for t in model.state_dict().values()):
-        raise Diverged(None, what)
+    finite = [torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()]
+    if finite and not bool(torch.stack(finite).all()): raise Diverged(None, what)  # one wait for the device, not one a tensor
     return model
 
 # %% ../nbs/04_training.ipynb #90cc51e1

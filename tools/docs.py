@@ -112,8 +112,8 @@ class Page:
             return self.link(path + h + frag)
         if not is_local(u): return u
         path, h, frag = u.partition('#')
-        if Path(path).suffix in PAGE_SUFFIXES:         # another page's source: its HTML
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(self.rel), path))
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(self.rel), path))
+        if Path(path).suffix in PAGE_SUFFIXES and html_name(target) in self.site.outs:  # another page: its HTML
             return self.link(html_name(target) + h + frag)
         if path.endswith('.html') and posixpath.normpath(posixpath.join(posixpath.dirname(self.out), path)) in self.site.outs:
             return u                                   # another page, by its published name
