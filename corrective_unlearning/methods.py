@@ -83,12 +83,15 @@ def distill_kl(student_logits, # the student's logits
 # %% ../nbs/06_methods.ipynb #4a473b01
 def scrub_loss(student_logits, # the student's logits
                teacher_logits, # the original model's logits, same shape
-               y, # labels (used on min steps only)
+               y, # labels (used on min steps, and on max steps with ce_kl)
                maximize:bool, # a max step on S_f rather than a min step on retained data
-               cfg): # the resolved `Config` (kd_T, alpha)
-    "SCRUB's loss: the negated KL on max steps, cross-entropy plus alpha x KL on min steps."
+               cfg): # the resolved `Config` (kd_T, alpha, scrub_max_loss)
+    ("SCRUB's loss: cross-entropy plus alpha x KL on min steps; on max steps the negated KL (`scrub_max_loss` kl) "
+     "or the negated min-step loss (ce_kl, the paper's code).")
     kl = distill_kl(student_logits, teacher_logits, cfg.kd_T)
-    return -kl if maximize else F.cross_entropy(student_logits, y) + cfg.alpha * kl
+    if maximize and getattr(cfg, 'scrub_max_loss', 'kl') == 'kl': return -kl
+    loss = F.cross_entropy(student_logits, y) + cfg.alpha * kl
+    return -loss if maximize else loss
 
 # %% ../nbs/06_methods.ipynb #5594e63c
 SCRUB_ALPHAS = (0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)  # the upstream scripts' sweep
@@ -97,6 +100,10 @@ SCRUB_OPTIONS = (Option('kd_T', float, 4.0, 'SCRUB: distillation temperature', P
                         NON_NEGATIVE, sweep=SCRUB_ALPHAS),
                  Option('msteps', int, 400, 'SCRUB: steps during which passes over S_f (max steps) are interleaved',
                         integers(0)),
+                 Option('scrub_max_loss', str, 'kl', "SCRUB: what a max step on S_f ascends: kl, the KL to the original "
+                        "model (the SCRUB paper's); ce_kl, cross-entropy + alpha x KL (the corrective-unlearning "
+                        "paper's code)", Range(lambda v: v in ('kl', 'ce_kl'), 'kl or ce_kl'), since='2026-12',
+                        earlier='kl'),
                  LAST_K)
 
 @register_method('SCRUB', SCRUB_OPTIONS, color='tab:purple', aliases=('Scrub',), unlearn_lr=0.0025)
@@ -158,16 +165,18 @@ def importances(model, # the model (its gradients are cleared afterwards)
                 idx:torch.Tensor, # training-set indices to average over
                 batch_size:int, # samples per batch
                 seed:int|None=0, # seeds the shuffle of `idx` into batches; None keeps the order given
-                kind:str='ce'): # 'ce': squared gradients of the loss (SSD); 'l2sq', 'l2': see _IMPORTANCE_KINDS
-    "Mean over batches of a per-parameter importance from the gradient of `kind`'s loss (no augmentation)."
+                kind:str='ce', # 'ce': squared gradients of the loss (SSD); 'l2sq', 'l2': see _IMPORTANCE_KINDS
+                augment:bool=False): # the images with training augmentation (seeded by `seed`), as trained
+    "Mean over batches of a per-parameter importance from the gradient of `kind`'s loss."
     loss_of, count = _IMPORTANCE_KINDS[kind]
     model.eval()
     imp = [torch.zeros_like(p) for p in model.parameters()]
     if seed is not None:
         idx = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed)).to(idx.device)]
     batches = idx.split(batch_size)
+    gen = torch.Generator(data.device).manual_seed(0 if seed is None else seed) if augment else None
     for b in batches:
-        x, y = manipulated_batch(data, manip, b, augment=False)
+        x, y = manipulated_batch(data, manip, b, augment=augment, gen=gen)
         model.zero_grad(set_to_none=True)
         loss_of(model(x), y).backward()
         for i, p in zip(imp, model.parameters()):
@@ -195,7 +204,8 @@ def remembered_importances(model, # the model (evaluation mode)
                            batch_size:int, # samples per batch
                            seed:int=0, # seeds the batches' shuffle
                            kind:str='ce', # the importance (see _IMPORTANCE_KINDS)
-                           cache:Cache|None=None): # remembers them (None: computed afresh)
+                           cache:Cache|None=None, # remembers them (None: computed afresh)
+                           augment:bool=False): # with training augmentation
     ("`importances`, remembered in `cache`: a sweep over SSD's or Potion's options on one model and S_f computes them "
      "once.")
     with torch.no_grad():
@@ -203,8 +213,8 @@ def remembered_importances(model, # the model (evaluation mode)
                              if p.is_floating_point()])
     key = (weights.numel(), weights.sum().item(), weights.abs().sum().item(), (weights ** 2).sum().item(),
            data.spec.name, data.n_train, manip.kind, manip.y.sum().item(), int(manip.trigger_mask.sum()),
-           hashlib.sha256(idx.cpu().numpy().tobytes()).hexdigest(), batch_size, seed, kind, str(idx.device))
-    return remember(cache, 'importances', key, lambda: importances(model, data, manip, idx, batch_size, seed, kind))
+           hashlib.sha256(idx.cpu().numpy().tobytes()).hexdigest(), batch_size, seed, kind, str(idx.device), augment)
+    return remember(cache, 'importances', key, lambda: importances(model, data, manip, idx, batch_size, seed, kind, augment))
 
 def full_importances(model, # the model (evaluation mode)
                      data:Data, # the dataset
@@ -225,6 +235,11 @@ SSD_OPTIONS = (Option('SSDdampening', float, 1.0, 'SSD lambda: dampening constan
                       label='lambda'),
                Option('SSDselectwt', float, 10.0, 'SSD alpha: selection weight; lower forgets more', NON_NEGATIVE,
                       label='alpha'),
+               Option('ssd_importances', str, 'all', "SSD: the data of the importances: all, every training sample "
+                      "without augmentation, and S_f so (SSD's reference code); retain_augmented, the samples not "
+                      "found, and S_f, with training augmentation (the corrective-unlearning paper's code)",
+                      Range(lambda v: v in ('all', 'retain_augmented'), 'all or retain_augmented'), since='2026-12',
+                      earlier='all'),
                LAST_K)
 _SSD_SWEEP = [dict(SSDselectwt=a, SSDdampening=l) for a, l in SSD_PAIRS]
 _SSD_SWEPT = ('SSDselectwt', 'lambda_over_alpha')  # the report checks alpha, and lambda relative to it
@@ -238,9 +253,13 @@ def ssd(model, # the manipulated model (left unchanged)
     model = copy.deepcopy(model)
     if not split.forget.any(): return model
     data, manip = split.data, split.manip
-    full = full_importances(model, data, manip, cfg.batch_size, cfg.seed, kind, split.cache)
     found = split.forget.nonzero().flatten()
-    forget = remembered_importances(model, data, manip, found, cfg.batch_size, cfg.seed, kind, split.cache)
+    if cfg.ssd_importances == 'retain_augmented':  # the paper's code: its retain and forget loaders, augmented
+        full, forget = [remembered_importances(model, data, manip, idx, cfg.batch_size, cfg.seed, kind, split.cache,
+                                               augment=True) for idx in (split.retain.nonzero().flatten(), found)]
+    else:
+        full = full_importances(model, data, manip, cfg.batch_size, cfg.seed, kind, split.cache)
+        forget = remembered_importances(model, data, manip, found, cfg.batch_size, cfg.seed, kind, split.cache)
     cut = first_trained_block(model, cfg.k)
     n_front = sum(1 for _ in model[:cut].parameters())
     dampen_(list(model.parameters())[n_front:], full[n_front:], forget[n_front:], cfg.SSDselectwt, cfg.SSDdampening)
