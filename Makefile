@@ -17,9 +17,12 @@ install: $(STAMP)
 
 # The demo runs afresh into runs-local/ (which git ignores), so it leaves the clone as it was on any CPU; the
 # published demo under runs/ is rewritten only on purpose (`grid demo --rerun-published`, then `report demo`).
+# On x86-64 it pins torch's and oneDNN's CPU kernels to AVX2, the published demo's: then an AVX-512 CPU gives the
+# published numbers bit for bit (every x86-64 CPU of the last decade has AVX2).
 DEMO_ROOT := runs-local
+AVX2 := $(if $(filter x86_64,$(shell uname -m)),ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2,)
 demo: install
-	$(BIN)/corrective-unlearning grid demo --workers 2 --root $(DEMO_ROOT)
+	env $(AVX2) $(BIN)/corrective-unlearning grid demo --workers 2 --root $(DEMO_ROOT)
 	$(BIN)/corrective-unlearning report demo --root $(DEMO_ROOT)
 
 # The run notebook's parameters cell is derived from the declared options: rewrite it after adding an option.
@@ -97,6 +100,11 @@ outputs: install
 	$(BIN)/python tools/readme.py
 
 # JupyterLab on 127.0.0.1 with the project's kernel (registered inside .venv), no browser.
+# JupyterLab on 127.0.0.1:LAB_PORT (make lab LAB_PORT=9999), its URL with the token printed first.
+LAB_PORT ?= 8888
 lab: install
 	$(BIN)/python -m ipykernel install --sys-prefix --name corrective_unlearning --display-name "Python (corrective_unlearning)"
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))'); \
+	echo; echo "    JupyterLab: http://127.0.0.1:$(LAB_PORT)/lab?token=$$token"; echo; \
+	exec $(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --port-retries=0 --no-browser \
+	  --IdentityProvider.token=$$token $$([ "$$(id -u)" = 0 ] && echo --allow-root)

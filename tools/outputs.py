@@ -140,7 +140,7 @@ def execute_one(path:Path):
     from execnb.shell import CaptureShell
     os.environ.setdefault('IN_TEST', '1')
     nb = read_nb(path)
-    shell = CaptureShell(path)
+    shell = CaptureShell(path, mpl_format='png')  # plain PNG: a third of retina's bytes in the stored notebook
     cwd = os.getcwd()
     try:
         os.chdir(path.parent)
