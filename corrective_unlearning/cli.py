@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_cli.ipynb #2dfe7663
 from __future__ import annotations
-import argparse, os, sys
+import argparse, os, re, sys
+from types import SimpleNamespace
 from .core import *
 from .core import _first_line  # an error message, in one line
 
@@ -12,10 +13,38 @@ from .core import _first_line  # an error message, in one line
 __all__ = ['fail', 'describe_run', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
+def chosen_kinds():
+    "The core options that name a component, and its kind: dataset -> dataset, dataset_method -> manipulation, ..."
+    from corrective_unlearning.experiment import run_components  # which (kind, option) a run's components come from
+    return {name: kind for kind, name in run_components(SimpleNamespace(**{n: n for n in CORE_OPTIONS}))}
+
+# %% ../nbs/10_cli.ipynb #f4fefc53
+def _names(text:str): return [w for w in re.findall(r"[\w'-]+", text.lower()) if len(w) > 2]
+
+def choices_text(kind:str, # the kind of component an option names
+                 help:str): # the option's help
+    "'; one of: a, b (other spelling), ...': the registered names of `kind`, or '' where `help` already names them all."
+    comps = registered(kind)
+    named = lambda n: re.search(rf'(?<![\w+-]){re.escape(n)}(?![\w+-])', help)
+    if all(named(n) for n in comps): return ''
+    spelt = lambda n, c: [a for a in c.aliases if a.lower() != n.lower()]  # a case is no other spelling: names fold
+    return '; one of: ' + ', '.join(n + (f" ({', '.join(spelt(n, c))})" if spelt(n, c) else '') for n, c in comps.items())
+
 def option_help(o:Option): # the option
-    "The option's help line: what it does, its range and its default."
-    rng = '' if o.range is ANY else f'; {o.range.words}'
-    return f'{o.help}{rng} (default: {o.default})'.replace('%', '%%')
+    ("The option's help line: what it does, the components it chooses among, its range and its default, each said "
+     "once.")
+    m = re.search(r'\s*\(default: ([^()]*)\)|;\s*default: ([^;()]*)$', o.help)  # a default the help states itself
+    help = o.help if m is None else o.help[:m.start()] + o.help[m.end():]
+    default = o.default if m is None else m[1] or m[2]
+    kind = chosen_kinds().get(o.name)
+    names = '' if kind is None else choices_text(kind, help)
+    words = o.range.words  # less what the help says already: a leading clause, word for word, or a closing remark
+    lead = re.match(r'[^,()]+, (?:or )?', words)
+    if lead and lead[0] in help: words = words[lead.end():]
+    note = re.search(r'\s*\(([^()]*)\)$', words)
+    if note and set(_names(note[1])) <= set(_names(help)): words = words[:note.start()]
+    rng = '' if o.range is ANY else f'; {words}'
+    return f'{help}{names}{rng} (default: {default})'.replace('%', '%%')
 
 # %% ../nbs/10_cli.ipynb #eb58600c
 # upstream flags that no upstream script uses and nothing here reads: accepted, ignored
@@ -71,7 +100,8 @@ def positive_int(text:str): # the flag's value
 # %% ../nbs/10_cli.ipynb #4ea08790
 def cmd_run(args): # parsed `run` arguments
     "Run one experiment and print its summary."
-    from corrective_unlearning.experiment import run_experiment, format_summary, divergence_message, resolve
+    from corrective_unlearning.experiment import (run_experiment, format_summary, divergence_message, resolve,
+                                                  unchanged_message)
     load_plugins(args.plugins)
     cfg = config_from_args(args)
     warn_unused(args, cfg, resolve(cfg))
@@ -79,6 +109,8 @@ def cmd_run(args): # parsed `run` arguments
     print(format_summary(result))
     out = args.out_dir or f"{cfg.save_dir}/{cfg.exp_name}/{result['run_id']}"
     print(f'result: {out}/result.json')
+    if (result['metrics'] or {}).get('unchanged'):
+        print(f'corrective-unlearning: warning: {unchanged_message(result)}', file=sys.stderr)
     if result['diverged']: print(f'corrective-unlearning: warning: {divergence_message(result)}', file=sys.stderr)
     return result
 
@@ -104,13 +136,13 @@ def describe_run(run): # a planned grid run
 def _cmd_grid(args): # parsed `grid` arguments
     "Run a grid (with --dry-run, list its runs; with --list, the registered grids)."
     from corrective_unlearning.grids import get_grid
-    from corrective_unlearning.records import FINISHED, plan
+    from corrective_unlearning.records import FINISHED, grid_source, plan
     from corrective_unlearning.runner import GridStopped, run_grid
     if args.list: return list_components(['grid'])
     if not args.name:
         raise CUError('give a grid: a registered name (see `corrective-unlearning grid --list`) or a JSON spec file')
     if args.dry_run:
-        runs = plan(get_grid(args.name), args.root, not args.rerun_published)
+        runs = plan(get_grid(grid_source(args.name, args.root)), args.root, not args.rerun_published)
         for r in runs: print(describe_run(r))
         print(f"{len(runs)} runs, {sum(r.status in FINISHED for r in runs)} done")
         return
@@ -141,11 +173,43 @@ def cmd_list(args): # parsed `list` arguments
 def cmd_report(args): # parsed `report` arguments
     "Collect a grid's results into results.csv and its figures."
     import pandas as pd
+    from corrective_unlearning.records import grid_source
     from corrective_unlearning.report import write_report, summary_table
-    paths = write_report(args.name, args.root, args.select)
+    paths = write_report(grid_source(args.name, args.root), args.root, args.select)
     # the table just written: collecting twice would plan the grid twice
     print(summary_table(pd.read_csv(paths[0]), args.select))
     print('\n'.join(f'wrote {p}' for p in paths))
+
+# %% ../nbs/10_cli.ipynb #b18d33c1
+GRID_EXAMPLE = '''{
+  "name": "my-grid",
+  "description": "EU and SSD on poisoned digits, half and all of S_m found, two seeds",
+  "base": {"dataset": "digits", "dataset_method": "poisoning", "forget_set_size": 100},
+  "axes": [
+    [{"seed": 0}, {"seed": 1}],
+    [{"deletion_fraction": 0.5}, {"deletion_fraction": 1.0}],
+    [{"unlearn_method": "EU", "k": -1},
+     {"unlearn_method": "SSD", "SSDselectwt": 10, "SSDdampening": 1}]
+  ],
+  "plugins": ["my_methods.py"]
+}'''
+
+GRID_EPILOG = f'''A JSON spec file describes a grid as data, with the fields of GridSpec:
+
+{GRID_EXAMPLE}
+
+  name         the grid's folder under --root (one folder name): its runs go to ROOT/NAME/
+  description  one line for listings (optional)
+  base         options every run shares: any `run` flag, by its name without --
+  axes         a list of axes, each a list of entries (objects of options); the runs are every
+               combination of one entry per axis, merged into base in order (later axes win):
+               here 2 seeds x 2 fractions x 2 methods = 8 runs. deletion_fraction, in base or
+               an entry, sets deletion_size to that fraction of forget_set_size
+  plugins      Python files (relative to the spec file's folder) or modules that register your
+               own methods, datasets, ... (optional)
+
+A grid run from a JSON file keeps a copy of its spec as ROOT/NAME/grid.json, so that
+`corrective-unlearning report NAME --root ROOT` (or `grid NAME`, to resume) finds it by name.'''
 
 # %% ../nbs/10_cli.ipynb #07aa90cd
 def build_parser():
@@ -158,9 +222,10 @@ def build_parser():
     run.add_argument('--plugins', default='', help='comma-separated Python files or modules to import first (your own '
                      'methods, datasets, ...); their options become flags')
     run.set_defaults(func=cmd_run)
-    grid = sub.add_parser('grid', help='run a grid of experiments through papermill on Dask')
+    grid = sub.add_parser('grid', help='run a grid of experiments through papermill on Dask', epilog=GRID_EPILOG,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
     grid.add_argument('name', nargs='?', help='a registered grid (demo, digits-full, cifar10-poisoning, ...; see '
-                      '--list) or a JSON spec file')
+                      '--list), a JSON spec file (see below), or the name of a JSON grid that has run under --root')
     grid.add_argument('--list', action='store_true', help='list the registered grids and what each runs')
     grid.add_argument('--workers', type=positive_int, default=None,
                       help='local Dask worker processes, at least 1 (default: CPU cores)')
@@ -178,7 +243,8 @@ def build_parser():
                       help='without a terminal, print a progress line this often (default: 60)')
     grid.set_defaults(func=_cmd_grid)
     rep = sub.add_parser('report', help="write a grid's results.csv and figures")
-    rep.add_argument('name', help='grid name or JSON spec file')
+    rep.add_argument('name', help='a registered grid, a JSON spec file, or the name of a JSON grid that has run under '
+                     '--root')
     rep.add_argument('--root', default='runs', help='directory holding <grid>/ (default: runs)')
     rep.add_argument('--select', choices=('val', 'test'), default='val',
                      help='choose each method\'s setting by validation metrics (val, default) or by test metrics '

@@ -25,7 +25,7 @@ from .detection import *
 __all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'default_layers', 'resolve', 'later_options', 'identity',
            'config_dict', 'run_id', 'migrate_row', 'checkpoint_path', 'build_model', 'synchronize', 'made_by',
            'pretrained_model', 'cpu_name', 'versions', 'pretrained_by', 'reference_metrics', 'run_experiment',
-           'option_text', 'divergence_message', 'format_summary', 'cross_validated_pair']
+           'option_text', 'divergence_message', 'unchanged_message', 'format_summary', 'cross_validated_pair']
 
 # %% ../nbs/07_experiment.ipynb #1b5c8e3a
 def run_components(cfg:Config): # a configuration with canonical names
@@ -325,6 +325,7 @@ def _run(cfg, out_dir, cache, start):
     models, diverged = _train_models(cfg, split, cache, timings, detection)
     t = time.perf_counter()
     metrics = (evaluate(models['unlearned'], split) | dict(unlearn_seconds=timings['unlearn_seconds']) | detection
+               | dict(unchanged=same_weights(models['unlearned'], models['manipulated']))
                if 'unlearned' in models else None)
     reference = (reference_metrics(cfg, split, models['manipulated'], models['clean'], cache)
                  if 'clean' in models else None)
@@ -356,24 +357,55 @@ def divergence_message(result:dict): # a result with diverged == True
     return (f"DIVERGED: {result['diverged_in']} stopped because {where}; no metrics are recorded for what it "
             f"would have produced (try a lower {lr})")
 
+# %% ../nbs/07_experiment.ipynb #2b6f9ff4
+def same_weights(a:torch.nn.Module, # one model
+                 b:torch.nn.Module): # another
+    "Whether `a` and `b` hold the same parameters and buffers, bit for bit (the same model: True)."
+    if a is b: return True
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(sa[k].dtype == sb[k].dtype and sa[k].shape == sb[k].shape
+                                          and torch.equal(sa[k], sb[k]) for k in sa)
+
+# %% ../nbs/07_experiment.ipynb #6f80668b
+def unchanged_message(result:dict): # a result whose metrics say `unchanged`
+    "One line saying that unlearning left the manipulated model's weights as they were, and why where the run tells."
+    c, m = result['config'], result['metrics'] or {}
+    method = registered('method').get(c['unlearn_method'])  # None: a plugin's, not loaded here
+    if c['deletion_size'] == 0 and not m.get('detected'): why = ' (S_f is empty: there was nothing to unlearn)'
+    elif method is not None and method.options:
+        why = ' (try other settings of its options; `corrective-unlearning run --help` lists them)'
+    else: why = ''
+    return (f"UNCHANGED: {c['unlearn_method']} returned the manipulated model's weights as they were, so every "
+            f"metric equals the manipulated model's{why}")
+
 # %% ../nbs/07_experiment.ipynb #9a28033b
 _SUMMARY_METRICS = ('corrected_acc', 'corrected_acc_nontarget', 'retain_acc', 'clean_test_acc', 'attack_success_rate',
                    'manip_acc', 'deletion_acc', 'mia_forget', 'utility_x_healed')
+# the rows whose names do not say what they measure, in the paper's terms (see the metrics notebook)
+_LEGEND = dict(manip_acc="accuracy on S_m, every manipulated training sample, against its true label (REM's Healed)",
+               deletion_acc='the same on S_f, the manipulated samples found',
+               mia_forget="membership inference: an attack's accuracy telling S_f from unseen test images "
+                          '(50: indistinguishable)',
+               utility_x_healed="retain_acc x manip_acc (REM's Utility x Healed)")
 
 def format_summary(result:dict): # what run_experiment returned
-    "A readable table of the run's metrics next to the manipulated and clean models."
+    "A readable table of the run's metrics next to the manipulated and clean models, with a legend."
     c = result['config']
     fmt = lambda v: '     -' if v is None else f'{100 * v:6.1f}'
     secs = lambda v: '-' if v is None else f'{v:.2f} s'
     opts = option_text(c, 'method', c['unlearn_method'])
-    lines = [f"{c['unlearn_method']}{' (' + opts + ')' if opts else ''} on {c['dataset']} / {c['model']}, "
+    variant = c.get('train_type', 'baseline')  # results written before train_type: baseline
+    pretraining = '' if variant == 'baseline' else f' ({variant} pretraining)'
+    w = max(map(len, _SUMMARY_METRICS)) + 2
+    lines = [f"{c['unlearn_method']}{' (' + opts + ')' if opts else ''} on {c['dataset']} / {c['model']}{pretraining}, "
              f"{c['dataset_method']}: {c['deletion_size']} of {c['forget_set_size']} manipulated samples found "
              f"(seed {c['seed']})",
-             f"{'metric (%)':<22}{'unlearned':>10}{'manipulated':>13}{'clean':>8}"]
+             f"{'metric (%)':<{w}}{'unlearned':>10}{'manipulated':>13}{'clean':>8}"]
     m, ref = result['metrics'] or {}, result['reference'] or {}
     for k in _SUMMARY_METRICS:
         row = [fmt(m.get(k)), fmt(ref.get('manipulated', {}).get(k)), fmt(ref.get('clean', {}).get(k))]
-        lines.append(f"{k:<22}{row[0]:>10}{row[1]:>13}{row[2]:>8}")
+        lines.append(f"{k:<{w}}{row[0]:>10}{row[1]:>13}{row[2]:>8}")
+    lines += [f'{k}: {words}' for k, words in _LEGEND.items() if k in _SUMMARY_METRICS]
     if c.get('detect', 'none') != 'none' and m:
         if m['detected'] == 0: lines.append(f"detection ({c['detect']}): flagged nothing; S_f unlearned as found")
         else:
@@ -383,6 +415,7 @@ def format_summary(result:dict): # what run_experiment returned
     t = result['timings']
     pre = 'cached' if t['pretrain_cached'] else secs(t['pretrain_seconds'])
     lines.append(f"unlearning took {secs(t['unlearn_seconds'])}; pretraining {pre}; total {secs(t['total_seconds'])}")
+    if m.get('unchanged'): lines.append(unchanged_message(result))
     if result['diverged']: lines.append(divergence_message(result))
     return '\n'.join(lines)
 

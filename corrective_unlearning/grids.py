@@ -221,11 +221,11 @@ for g in PAPER_GRIDS: _paper_grid(*g)
 
 # %% ../nbs/08_grids.ipynb #173a5d8d
 def get_grid(name:str): # a registered grid name or a path to a JSON spec
-    "The `GridSpec` named `name`, or read from the JSON file `name`."
+    "The `GridSpec` named `name`, or read from the JSON file `name` (plugin files made absolute from its folder)."
     if name.endswith('.json'):
-        p = Path(name)
-        if not p.exists(): raise CUError(f"grid spec file {name} does not exist")
-        try: d = json.loads(p.read_text())
+        path = Path(name)
+        if not path.exists(): raise CUError(f"grid spec file {name} does not exist")
+        try: d = json.loads(path.read_text())
         except json.JSONDecodeError as e: raise CUError(f"grid spec file {name} is not valid JSON ({e})") from None
         except UnicodeDecodeError: raise CUError(f"grid spec file {name} is not text; give a JSON file") from None
         missing = {'name', 'base', 'axes'} - set(d) if isinstance(d, dict) else {'name', 'base', 'axes'}
@@ -242,5 +242,7 @@ def get_grid(name:str): # a registered grid name or a path to a JSON spec
                 and all(isinstance(a, list) and all(isinstance(e, dict) for e in a) for a in d['axes'])):
             raise CUError(f"grid spec file {name}: base must be an object of options and axes a list of lists of "
                           f'objects, e.g. "axes": [[{{"unlearn_method": "EU"}}, {{"unlearn_method": "SSD"}}]]')
-        return GridSpec(d['name'], d.get('description', ''), d['base'], d['axes'], d.get('plugins', []))
+        # a plugin file is where the spec says, seen from the spec's folder: the spec can be run from anywhere
+        plugins = [str((path.parent / Path(p).expanduser()).resolve()) if p.endswith('.py') else p for p in plugins]
+        return GridSpec(d['name'], d.get('description', ''), d['base'], d['axes'], plugins)
     return get('grid', name).obj

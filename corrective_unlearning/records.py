@@ -5,7 +5,7 @@
 # %% ../nbs/08a_records.ipynb #2b1ad3b8
 from __future__ import annotations
 import json
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from .core import *
 from .core import _first_line  # an error message, in one line
@@ -13,13 +13,34 @@ from .experiment import SCHEMA_VERSION, later_options, migrate_row, run_id
 from .grids import GridSpec, grid_configs
 
 # %% auto #0
-__all__ = ['FINISHED', 'grid_dir', 'run_status', 'upgrade_results', 'read_results', 'published_run_ids', 'Run', 'plan']
+__all__ = ['SPEC_FILE', 'FINISHED', 'grid_dir', 'store_spec', 'grid_source', 'run_status', 'upgrade_results', 'read_results',
+           'published_run_ids', 'Run', 'plan']
 
 # %% ../nbs/08a_records.ipynb #c8fb8d8b
 def grid_dir(spec:GridSpec, # the grid
              root='runs'): # runs root directory
     "Where the grid's runs, cache and report live."
     return Path(root) / spec.name
+
+# %% ../nbs/08a_records.ipynb #c740783d
+SPEC_FILE = 'grid.json'  # in a JSON grid's directory: the spec it last ran with
+
+def store_spec(spec:GridSpec, # a grid read from a JSON file
+               root='runs'): # runs root directory
+    "Keep a copy of `spec` as ROOT/NAME/grid.json, where `grid_source` finds it by the grid's name; return its path."
+    return atomic_write_json(grid_dir(spec, root) / SPEC_FILE, asdict(spec))
+
+def grid_source(name:str, # a registered grid, a JSON spec file, or the name of a JSON grid that has run under root
+                root='runs'): # runs root directory
+    ("What `get_grid` reads for `name`: a registered grid or a JSON file as given, else the spec that a JSON grid "
+     "called `name` stored under `root` when it ran; `CUError` when there is none.")
+    if name.endswith('.json'): return name
+    try: get('grid', name)
+    except CUError as e:
+        stored = Path(root) / name / SPEC_FILE
+        if stored.is_file(): return str(stored)
+        raise CUError(f"{e}; or give a JSON spec file (no JSON grid called {name} has run under {root})") from None
+    return name
 
 # %% ../nbs/08a_records.ipynb #68e57b58
 def run_status(run_dir:Path, # the run's directory

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_report.ipynb #4cc52003
 from __future__ import annotations
-import io, json, warnings
+import io, json, os, sys, textwrap, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -15,8 +15,9 @@ from .records import grid_dir, plan, read_results, upgrade_results
 
 # %% auto #0
 __all__ = ['PROBLEM', 'REGULARITY', 'collect', 'diverged', 'method_label', 'setting_columns', 'select_settings', 'method_color',
-           'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'problems', 'summary_table',
-           'gap_closed', 'task_space', 'plot_task_space', 'detection_table', 'plot_detection', 'write_report']
+           'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'chosen_settings', 'problems',
+           'summary_table', 'gap_closed', 'task_space', 'plot_task_space', 'detection_table', 'plot_detection',
+           'write_report']
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def _result_row(result:dict, # a parsed result.json
@@ -144,6 +145,29 @@ def mean_ci(x, # values (NaN ignored), e.g. one metric over seeds
     if len(x) < 2: return float(x.mean()), np.nan
     return float(x.mean()), float(stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
 
+# %% ../nbs/09_report.ipynb #7b1e4d22
+def _in_ipython():
+    "Whether this process runs an IPython shell (a Jupyter kernel, the IPython terminal)."
+    ip = sys.modules.get('IPython')
+    return ip is not None and ip.get_ipython() is not None
+
+def _pyplot():
+    "pyplot, with Agg (no display needed) only where nothing chose a backend: no pyplot yet, no MPLBACKEND, no IPython."
+    import matplotlib
+    if 'matplotlib.pyplot' not in sys.modules and not os.environ.get('MPLBACKEND') and not _in_ipython():
+        matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    return plt
+
+_LINE = 0.2  # inches a line of 10-point text takes
+
+def _wrap(text:str, # lines to wrap
+          inches:float, # the width they get
+          fontsize:float=10): # their size in points
+    "Each line of `text` wrapped at spaces to fit `inches` at `fontsize` (glyphs average 0.5 em: 0.58 is a margin)."
+    chars = max(10, int(inches * 72 / (0.58 * fontsize)))
+    return '\n'.join(textwrap.fill(line, chars, break_on_hyphens=False) for line in text.split('\n'))
+
 # %% ../nbs/09_report.ipynb #06a204bc
 SELECTED_BY = dict(val='settings chosen on validation data', test='settings chosen on test data (optimistic)')
 
@@ -157,12 +181,15 @@ def _title(df, select, what=None):
 # %% ../nbs/09_report.ipynb #e8fb2b31
 def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, model, manipulation, |S_m|)
                  select:str='val'): # choose settings by validation (val) or test metrics
-    "The two-panel figure for one problem: test metrics of each method's chosen setting."
-    import matplotlib; matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
+    "The two-panel figure for one problem: test metrics of each method's chosen setting, the legend to the right."
+    plt = _pyplot()
     sel = select_settings(df, select)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
-    for ax, metric, title in zip(axes, ('corrected_acc', 'retain_acc'), ('corrected accuracy', 'retain accuracy')):
+    title = _wrap(_title(df, select), 10.5)
+    n = sel.groupby(['unlearn_method', 'detect']).ngroups + 2  # legend entries: the methods, the two models
+    cols = 1 + (n - 1) // 18
+    height = max(3.0 + _LINE * (title.count('\n') + 1), 0.19 * -(-n // cols) + 0.6)
+    fig, axes = plt.subplots(1, 2, figsize=(11, height), sharex=True, layout='constrained')
+    for ax, metric, title_ in zip(axes, ('corrected_acc', 'retain_acc'), ('corrected accuracy', 'retain accuracy')):
         for (method, detect), g in sel.groupby(['unlearn_method', 'detect']):
             s = pd.DataFrame({f: mean_ci(v) for f, v in g.groupby('deletion_fraction')[metric]}, index=['mean', 'ci']).T
             ax.plot(s.index, 100 * s['mean'], marker='o', ms=3, label=method_label(method, detect),
@@ -171,19 +198,17 @@ def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, m
                             color=method_color(method))
         for ref, style in (('manipulated', dict(color='gray', ls='--')), ('clean', dict(color='green', ls=':'))):
             ax.axhline(100 * df[f'{ref}_{metric}'].mean(), label=f'{ref} model', **style)
-        ax.set(title=title, xlabel='fraction of S_m found', ylabel='%', ylim=(-2, 102))
+        ax.set(title=title_, xlabel='fraction of S_m found', ylabel='%', ylim=(-2, 102))
         ax.grid(alpha=0.3)
-    axes[1].legend(loc='lower right', fontsize=8)
-    fig.suptitle(_title(df, select), fontsize=10)
-    fig.tight_layout()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc='outside right upper', fontsize=8, ncols=cols)
+    fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../nbs/09_report.ipynb #f9a2465e
 def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
                   select:str='val'): # which choice to ring (validation or test metrics)
     "Retain against corrected accuracy (test) of every setting of every method, the chosen ones ringed."
-    import matplotlib; matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     df = _with_detect(df)
     ok = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     setting = setting_columns(ok)
@@ -194,8 +219,11 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     methods = sorted(set(zip(means.unlearn_method, means.detect)), key=lambda md: (order.get(md[0], len(order)), md[0],
                                                                                     md[1] != 'none', md[1]))
     cols = min(5, len(methods)); rows = -(-len(methods) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols + 1.2, 2.6 * rows + 1.0), sharex=True, sharey=True,
-                             squeeze=False, layout='constrained')
+    seeds, width = df.seed.nunique(), max(6.0, 2.6 * cols + 1.2)
+    title = _wrap(_title(df, select, f"every setting tried: test metrics, mean over {seeds} "
+                                     f"seed{'s' if seeds > 1 else ''}; ringed: the chosen ones"), width - 0.3)
+    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.6 * rows + 0.6 + _LINE * (title.count('\n') + 1)),
+                             sharex=True, sharey=True, squeeze=False, layout='constrained')
     for ax in axes.flat[len(methods):]: ax.set_visible(False)
     for ax, (method, detect) in zip(axes.flat, methods):
         m = means[(means.unlearn_method == method) & (means.detect == detect)]
@@ -207,15 +235,14 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
         for ref, style in (('manipulated', dict(marker='x', color='gray')), ('clean', dict(marker='*', color='green'))):
             ax.scatter(100 * df[f'{ref}_retain_acc'].mean(), 100 * df[f'{ref}_corrected_acc'].mean(), s=60, zorder=3,
                        **style)
-        ax.set_title(f'{method_label(method, detect)} ({len(m) // max(1, m.deletion_fraction.nunique())} settings)',
+        n = len(m) // max(1, m.deletion_fraction.nunique())
+        ax.set_title(_wrap(f"{method_label(method, detect)} ({n} setting{'s' if n != 1 else ''})", (width - 1.2) / cols, 9),
                      fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes[-1]: ax.set_xlabel('retain accuracy (%)')
     for ax in axes[:, 0]: ax.set_ylabel('corrected accuracy (%)')
     fig.colorbar(pts, ax=axes, shrink=0.8, label='fraction of S_m found')
-    seeds = df.seed.nunique()
-    fig.suptitle(_title(df, select, f"every setting tried: test metrics, mean over {seeds} "
-                                    f"seed{'s' if seeds > 1 else ''}; ringed: the chosen ones"), fontsize=10)
+    fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../nbs/09_report.ipynb #7bc658a4
@@ -254,6 +281,23 @@ def edge_choices(df:pd.DataFrame, # collect()'s table
                         columns=PROBLEM + ['unlearn_method', 'detect', 'deletion_fraction', 'option', 'value', 'edge',
                                  'tried'])
 
+# %% ../nbs/09_report.ipynb #2a8e6f14
+def _value(v): # an option's value
+    "The value as a setting names it: `0.3`, `-1` for a float column's -1.0, strings as they are."
+    return f'{v:g}' if isinstance(v, (float, np.floating)) else str(v)
+
+def chosen_settings(df:pd.DataFrame, # collect()'s table
+                    select:str='val'): # choose by validation (val) or test metrics
+    ("Per problem, method and fraction: the chosen setting as `option=value` of each option that varies between the "
+     "method's settings ('' for a method with one setting).")
+    means, setting = setting_scores(df, select)
+    best = means.loc[means.groupby(_CELL, dropna=False).score.idxmax()]  # select_settings' choice
+    method = PROBLEM + ['unlearn_method', 'detect']
+    varies = {key: [c for c in setting if c not in _CELL and g[c].nunique(dropna=False) > 1]
+              for key, g in means.groupby(method, dropna=False)}
+    text = [' '.join(f'{c}={_value(r[c])}' for c in varies[tuple(r[method])] if pd.notna(r[c])) for _, r in best.iterrows()]
+    return best[_CELL].assign(setting=text).reset_index(drop=True)
+
 # %% ../nbs/09_report.ipynb #431186e2
 def problems(df:pd.DataFrame): # collect()'s table
     "The (dataset, model, manipulation, |S_m|) groups of the table."
@@ -262,7 +306,7 @@ def problems(df:pd.DataFrame): # collect()'s table
 def summary_table(df:pd.DataFrame, # collect()'s table
                   select:str='val'): # choose settings by validation (val) or test metrics
     "Mean test corrected / retain accuracy (%) of each method's chosen setting, per problem and fraction."
-    sel = select_settings(df, select)
+    sel, chosen = select_settings(df, select), dict(list(problems(chosen_settings(df, select))))
     out = []
     for key, g in problems(sel):
         g = g.assign(method=[method_label(m, d) for m, d in zip(g.unlearn_method, g.detect)])
@@ -274,9 +318,34 @@ def summary_table(df:pd.DataFrame, # collect()'s table
                    f"manipulated model: {100 * ref.manipulated_corrected_acc.mean():.1f} / "
                    f"{100 * ref.manipulated_retain_acc.mean():.1f}   "
                    f"clean model: {100 * ref.clean_corrected_acc.mean():.1f} / {100 * ref.clean_retain_acc.mean():.1f}"
+                   + _settings_lines(chosen[key])
                    + (f"\ndiverged runs, left out: {', '.join(f'{m} {n}' for m, n in div.items())}"
                       if len(div) else '') + _machine_note(ref))
     return '\n\n'.join(out)
+
+def _spans(fractions, # the fractions a setting was chosen at
+           every): # every fraction of the method, sorted
+    "Fractions as percentages, neighbours in `every` joined: '10-30%, 50%'."
+    runs = []
+    for i in sorted(every.index(f) for f in fractions):
+        if runs and i == runs[-1][-1] + 1: runs[-1].append(i)
+        else: runs.append([i])
+    return ', '.join(f'{every[r[0]]:.0%}' if len(r) == 1 else f'{100 * every[r[0]]:.0f}-{every[r[-1]]:.0%}' for r in runs)
+
+def _settings_lines(chosen:pd.DataFrame): # chosen_settings' rows of one problem
+    ("Each method's chosen settings, a line per method: a setting with the fractions it was chosen at, unless all; "
+     "then the methods with one setting.")
+    lines, single = [], []
+    for label, g in sorted(((method_label(m, d), g) for (m, d), g in chosen.groupby(['unlearn_method', 'detect'])),
+                           key=lambda lg: lg[0]):
+        every = sorted(g.deletion_fraction)
+        picks = g.groupby('setting', sort=False).deletion_fraction.apply(list)
+        picks = picks.iloc[np.argsort([min(f) for f in picks])]  # in the order of the first fraction chosen at
+        if not picks.index[0]: single.append(label)
+        elif len(picks) == 1: lines.append(f'\n  {label}: {picks.index[0]}')
+        else: lines.append(f'\n  {label}: ' + '; '.join(f'{s} ({_spans(f, every)})' for s, f in picks.items()))
+    if single: lines.append(f"\n  one setting tried: {', '.join(single)}")
+    return '\nchosen settings:' + ''.join(lines) if lines else ''
 
 def _machine_note(rows:pd.DataFrame): # the runs of one problem
     "A line naming the machine settings (ISA level, torch threads) the runs came from, when there is more than one."
@@ -313,25 +382,26 @@ def task_space(df:pd.DataFrame, # collect()'s table
 def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
                     select:str='val'): # choose settings and methods by validation (val) or test metrics
     "The task space of one dataset: per manipulation (by regularity) and fraction found, the best method and its gap."
-    import matplotlib; matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib
+    plt = _pyplot()
     best = task_space(df, select)
     manips = [m for m in REGULARITY if m in set(best.dataset_method)] + sorted(set(best.dataset_method) - set(REGULARITY))
     fracs = sorted(best.deletion_fraction.unique())
-    fig, ax = plt.subplots(figsize=(0.95 * len(fracs) + 2.4, 0.85 * len(manips) + 1.5), layout='constrained')
+    seeds, width, height = df.seed.nunique(), max(5.0, 0.95 * len(fracs) + 2.4), max(1.9, 0.85 * len(manips))
+    title = _wrap(f"{df.dataset.iloc[0]}: the best method per cell and the share of the gap it closes (test, mean over "
+                  f"{seeds} seed{'s' if seeds > 1 else ''});\n{SELECTED_BY[select]}, methods compared by the same rule",
+                  width - 0.3, 9)
+    fig, ax = plt.subplots(figsize=(width, height + 0.8 + 0.9 * _LINE * (title.count('\n') + 1)), layout='constrained')
     for _, r in best.iterrows():
         i, j = manips.index(r.dataset_method), fracs.index(r.deletion_fraction)
         ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, color=method_color(r.unlearn_method),
                                                   alpha=0.4, lw=0))
-        ax.text(j, i, f'{method_label(r.unlearn_method, r.detect)}\n{r.gap_closed:+.2f}', ha='center', va='center',
-                fontsize=7)
+        label = method_label(r.unlearn_method, r.detect).replace(' + ', '\n+ ')  # a detector on a line of its own
+        ax.text(j, i, f'{label}\n{r.gap_closed:+.2f}', ha='center', va='center', fontsize=7)
     ax.set(xlim=(-0.5, len(fracs) - 0.5), ylim=(-0.5, len(manips) - 0.5), xlabel='fraction of S_m found',
-           ylabel='manipulation (more regular: higher)')
+           ylabel='manipulation\n(more regular: higher)')
     ax.set_xticks(range(len(fracs)), [f'{f:.0%}' for f in fracs]); ax.set_yticks(range(len(manips)), manips)
-    seeds = df.seed.nunique()
-    ax.set_title(f"{df.dataset.iloc[0]}: the best method per cell and the share of the gap it closes (test, mean over "
-                 f"{seeds} seed{'s' if seeds > 1 else ''});\n{SELECTED_BY[select]}, methods compared by the same rule",
-                 fontsize=9)
+    fig.suptitle(title, fontsize=9)
     return fig
 
 # %% ../nbs/09_report.ipynb #7c5e2a40
@@ -345,12 +415,15 @@ def detection_table(df:pd.DataFrame): # collect()'s table
 
 def plot_detection(df:pd.DataFrame): # collect()'s rows of one dataset
     "Detection recall and precision against the fraction found, one panel per manipulation."
-    import matplotlib; matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib
+    plt = _pyplot()
     t = detection_table(df)
     manips = [m for m in REGULARITY if m in set(t.dataset_method)] + sorted(set(t.dataset_method) - set(REGULARITY))
-    fig, axes = plt.subplots(1, len(manips), figsize=(4.2 * len(manips), 3.6), sharey=True, squeeze=False,
-                             layout='constrained')
+    seeds, width = t.seed.nunique(), max(6.0, 4.2 * len(manips))
+    title = _wrap(f"{df.dataset.iloc[0]}: how much of the rest of S_m each detector flags (solid: recall, dashed: "
+                  f"precision), mean and 95% interval over {seeds} seed{'s' if seeds > 1 else ''}", width - 0.3)
+    fig, axes = plt.subplots(1, len(manips), figsize=(width, 3.2 + _LINE * (title.count('\n') + 1)), sharey=True,
+                             squeeze=False, layout='constrained')
     names = [d for d in registered('detector') if d != 'none']
     for ax, manip in zip(axes[0], manips):
         for i, (detect, g) in enumerate(t[t.dataset_method == manip].groupby('detect')):
@@ -365,10 +438,8 @@ def plot_detection(df:pd.DataFrame): # collect()'s rows of one dataset
         ax.set(title=f'{manip}, |S_m| = {t[t.dataset_method == manip].forget_set_size.iloc[0]}',
                xlabel='fraction of S_m found', ylim=(-2, 102))
         ax.grid(alpha=0.3); ax.legend(fontsize=7, loc='lower left')
-    axes[0, 0].set_ylabel('% of S_m not found (recall) / of flagged (precision)')
-    seeds = t.seed.nunique()
-    fig.suptitle(f"{df.dataset.iloc[0]}: how much of the rest of S_m each detector flags (solid: recall, dashed: "
-                 f"precision), mean and 95% interval over {seeds} seed{'s' if seeds > 1 else ''}", fontsize=10)
+    axes[0, 0].set_ylabel('% of S_m not found (recall)\n/ of flagged (precision)')
+    fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../nbs/09_report.ipynb #40c77c5b

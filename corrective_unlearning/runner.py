@@ -307,7 +307,7 @@ def _wait_for_claims(runs:list, poll:float=2.0):
     done = [r for r in runs if run_status(r.run_dir, r.run_id) == 'done']
     return done, [r for r in runs if r not in done]
 
-def run_grid(name:str, # grid name or JSON spec path
+def run_grid(name:str, # a registered grid, a JSON spec file or the name of a JSON grid that has run under root
              root='runs', # runs root directory
              workers:int|None=None, # local worker processes (default: CPU cores)
              scheduler:str|None=None, # address of an existing Dask scheduler instead of a local cluster
@@ -318,10 +318,11 @@ def run_grid(name:str, # grid name or JSON spec path
              scheduler_timeout:float=30): # seconds to wait for `scheduler` to answer
     "Run every run of grid `name` that is not done yet, sharing the root with other runners; return a `GridSummary`."
     from dask.distributed import Client, as_completed
-    spec, start = get_grid(name), time.perf_counter()
+    spec, start = get_grid(grid_source(name, root)), time.perf_counter()
     # a killed grid's half-written files: their runs are rerun or already done
     remove_stale_temp_files(grid_dir(spec, root))
     runs = plan(spec, root, use_published)
+    if name.endswith('.json'): store_spec(spec, root)  # from now on the grid is found by its name
     todo = [r for r in runs if r.status not in FINISHED]
     summary = GridSummary(spec.name, len(runs), len(runs) - len(todo), 0, [], 0.)
     if not todo: summary.seconds = time.perf_counter() - start; return summary

@@ -49,6 +49,7 @@ PAGE_FACTS = '''() => ({
   headings: [...document.querySelectorAll('main h2, main h3, main h4')].map(h => [h.id, h.textContent.trim()]),
   sidebar: [...document.querySelectorAll('#quarto-sidebar a')].map(a => [a.getAttribute('href'), a.textContent.trim()]),
   title: (document.querySelector('h1.title') || {}).textContent,
+  figures: [...document.querySelectorAll('.cell-output-display img')].map(i => i.complete && i.naturalWidth > 0),
 })'''
 
 
@@ -112,6 +113,48 @@ def test_every_image_loads(seen):
     bad = {out: [i['src'] for i in f['images'] if not i['ok']] for out, f in seen.items()}
     bad = {k: v for k, v in bad.items() if v}
     assert not bad, f'images that did not load: {bad}'
+
+
+# a call that draws: a report plot, pyplot's figure/subplots/show, or an image displayed (not a definition)
+DRAWS = re.compile(r'(?<!def )\b(?:plot_\w+|plt\.(?:show|figure|subplots)|Image)\(')
+# a cell whose outputs the page never shows: hidden, exported, not executed, or told to show none
+NO_OUTPUT = re.compile(r'^\s*#\|\s*(?:hide|export\w*|notest|cuda|eval:\s*false|include:\s*false|output:\s*false)\s*$', re.M)
+
+
+def drawing_cells(nbs):
+    "Per notebook page: the code cells whose figure the page must show (they draw, run, show outputs, keep the figure)."
+    res = {}
+    for rel in nbpages.page_sources(nbs):
+        if rel.suffix != '.ipynb': continue
+        cells = json.loads((nbs / rel).read_text(encoding='utf-8'))['cells']
+        drawn = [c for c in cells if c['cell_type'] == 'code' and DRAWS.search(s := nbpages.src(c))
+                 and not NO_OUTPUT.search(s) and 'plt.close(' not in s]
+        if drawn: res[rel.as_posix()] = drawn
+    return res
+
+
+def test_drawing_cells_finds_what_draws(tmp_path):
+    def code(s): return dict(cell_type='code', metadata={}, source=s, outputs=[])
+    (tmp_path / 'index.ipynb').write_text(json.dumps(dict(cells=[
+        code('plot_problem(g); plt.show()'), code('fig, ax = plt.subplots()'), code('Image(filename=p)'),
+        code('#| export\ndef plot_problem(df): ...'), code('#| hide\nplot_problem(g)'), code('fig = plot_task_space(t)\nplt.close(fig)'),
+        code('#| eval: false\nplt.show()'), code('write_report(name)')], metadata={}, nbformat=4, nbformat_minor=5)))
+    test = [nbpages.src(c) for c in drawing_cells(tmp_path)['index.ipynb']]
+    assert test == ['plot_problem(g); plt.show()', 'fig, ax = plt.subplots()', 'Image(filename=p)'], test
+
+
+def test_every_figure_a_notebook_draws_shows(site, seen):
+    "A cell that draws a figure keeps it among its saved outputs, and its page shows at least that many figures, loaded."
+    drawn = drawing_cells(site.nbs)
+    assert {'09_report.ipynb', 'tutorials/reproduce_findings.ipynb', 'tutorials/add_method.ipynb'} <= set(drawn), sorted(drawn)
+    def has_image(c): return any(k.startswith('image/') for o in c.get('outputs', []) for k in o.get('data', {}))
+    bare = {rel: [nbpages.src(c)[:100] for c in cells if not has_image(c)] for rel, cells in drawn.items()}
+    bare = {rel: srcs for rel, srcs in bare.items() if srcs}
+    assert not bare, ('cells that draw a figure but saved no image (a backend that does not draw inline? '
+                      f'rerun `.venv/bin/python tools/outputs.py NOTEBOOK`): {bare}')
+    shown = {rel: seen[nbpages.html_name(rel)]['figures'] for rel in drawn}
+    bad = {rel: f for rel, f in shown.items() if len(f) < len(drawn[rel]) or not all(f)}
+    assert not bad, f'pages showing fewer figures than their notebooks draw, or figures that did not load: {bad}'
 
 
 def check_links(site, seen):
@@ -230,7 +273,7 @@ READER = '''() => ({
 
 
 def test_search_outputs_and_code_boxes_in_the_browser(site):
-    "Search finds a page by its text; a printed table and a figure from saved outputs show; no code box overflows."
+    "Search finds a section by its text and shows the words around it; a printed table and a figure from saved outputs show; no code box overflows."
     from playwright.sync_api import sync_playwright
     with serve(site.out) as base, tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
         ctx = pw.chromium.launch_persistent_context(profile, executable_path=chromium_path(), headless=True, args=FLAGS,
@@ -240,7 +283,9 @@ def test_search_outputs_and_code_boxes_in_the_browser(site):
             page.goto(base + 'tutorials/add_method.html', wait_until='load')
             page.fill('#search-input', 'selective synaptic dampening')
             hits = page.eval_on_selector_all('#search-results a', 'as => as.map(a => a.href)')
-            assert any(h.endswith('/methods.html') for h in hits), hits
+            assert any('/methods.html#ssd' in h for h in hits), hits  # the section, not the top of the page
+            marked = page.eval_on_selector_all('#search-results .search-snippet mark', 'ms => ms.map(m => m.textContent)')
+            assert {'selective', 'synaptic', 'dampening'} & {m.lower() for m in marked}, marked  # a snippet, terms marked
             page.fill('#search-input', 'zzqx-no-such-word')
             assert page.text_content('#search-results') == 'no page matches'
             facts = {}

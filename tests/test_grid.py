@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from conftest import CLI, run_cli
 
-def write_spec(path, name, axes, **base):
+def write_spec(path, name, axes, plugins=(), **base):
     base = dict(dataset='digits', pretrain_iters=40, unlearn_iters=10, forget_set_size=40) | base
-    path.write_text(json.dumps(dict(name=name, description='test grid', base=base, axes=axes)))
+    path.write_text(json.dumps(dict(name=name, description='test grid', base=base, axes=axes, plugins=list(plugins))))
     return str(path)
 
 def results(root, name):
@@ -26,9 +26,10 @@ def test_grid_runs_resumes_and_reports(tmp_path):
     assert len(list((tmp_path / 'tiny' / 'pretrained').glob('*.pt'))) == 4
     cached = [json.loads(p.read_text())['timings']['pretrain_cached'] for p in results(tmp_path, 'tiny')]
     assert cached.count(False) == 2
-    code, out, err = run_cli('grid', spec, f'--root={tmp_path}')
-    assert code == 0 and '8 already done, 0 completed' in out
-    code, out, err = run_cli('report', spec, f'--root={tmp_path}')
+    assert json.loads((tmp_path / 'tiny' / 'grid.json').read_text())['name'] == 'tiny'  # its spec, kept by the run
+    code, out, err = run_cli('grid', 'tiny', f'--root={tmp_path}')  # resumed by its name
+    assert code == 0 and '8 already done, 0 completed' in out, err
+    code, out, err = run_cli('report', 'tiny', f'--root={tmp_path}')  # reported by its name
     assert code == 0, err
     df = pd.read_csv(tmp_path / 'tiny' / 'results.csv')
     assert len(df) == 8 and df.run_id.is_unique
@@ -59,6 +60,31 @@ def test_a_fresh_clone_resumes_from_the_published_table(tmp_path):
     assert pd.read_csv(clone / 'pub' / 'results.csv').equals(pd.read_csv(tmp_path / 'pub' / 'results.csv'))
     code, out, err = run_cli('grid', spec, f'--root={clone}', '--rerun-published', '--dry-run')  # as `make demo` does: run it all
     assert code == 0 and out.strip().endswith('2 runs, 0 done'), out
+
+SHRINK = """
+import copy
+from corrective_unlearning.methods import register_method
+@register_method('Shrink')
+def shrink(model, split, cfg):
+    model = copy.deepcopy(model)
+    for p in model.parameters(): p.data.mul_(0.9)
+    return model
+"""
+
+def test_a_json_grid_reads_its_plugin_beside_it_and_is_found_by_name_later(tmp_path):
+    "A relative plugin path is the spec folder's, wherever the command runs; once run, the grid's name finds its spec."
+    (tmp_path / 'specs').mkdir()
+    (tmp_path / 'specs' / 'shrink.py').write_text(SHRINK)
+    write_spec(tmp_path / 'specs' / 'g.json', 'plugged', [[{'unlearn_method': 'CF'}, {'unlearn_method': 'Shrink'}]],
+               plugins=['shrink.py'], deletion_fraction=0.5)
+    code, out, err = run_cli('grid', 'specs/g.json', '--workers=1', '--root=runs', cwd=tmp_path)
+    assert code == 0 and '2 completed, 0 failed' in out, (out, err)
+    (tmp_path / 'specs' / 'g.json').unlink()  # the spec file is gone: its copy under the root is what is read now
+    code, out, err = run_cli('grid', 'plugged', '--root=runs', '--dry-run', cwd=tmp_path)
+    assert code == 0 and out.strip().endswith('2 runs, 2 done'), (out, err)
+    code, out, err = run_cli('report', 'plugged', '--root=runs', cwd=tmp_path)
+    assert code == 0, err
+    assert set(pd.read_csv(tmp_path / 'runs' / 'plugged' / 'results.csv').unlearn_method) == {'CF', 'Shrink'}
 
 def test_failing_run_is_recorded_and_the_rest_complete(tmp_path):
     spec = write_spec(tmp_path / 'g.json', 'failing', [[{'unlearn_method': 'CF', 'k': -1}, {'unlearn_method': 'CF', 'k': 7},

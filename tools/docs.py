@@ -386,12 +386,19 @@ class Site:
         return seq
 
     def write_search_index(self, pages:list):
-        "search-index.js (every page's title, link and text, for tools/search.js) and search.js."
+        ("search-index.js (every section of every page: its page's title, its heading, its link and its text, for "
+         "tools/search.js) and search.js.")
         import html, json
-        def text(p):
-            body = re.sub(r'<(script|style)\b.*?</\1>', ' ', p.body_html, flags=re.S)
+        def text(part):
+            body = re.sub(r'<(script|style)\b.*?</\1>', ' ', part, flags=re.S)
             return re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', ' ', body))).strip()[:100000]
-        index = [dict(title=p.title, url=p.out, text=text(p)) for p in pages]
+        index = []
+        for p in pages:  # a page's text up to its first section heading, then each h2/h3 section on its own
+            parts = re.split(r'(<h[23] id="[^"]*"[^>]*>.*?</h[23]>)', p.body_html, flags=re.S)
+            index.append(dict(title=p.title, section='', url=p.out, text=text(parts[0])))
+            for head, body in zip(parts[1::2], parts[2::2]):
+                ident = html.unescape(re.match(r'<h[23] id="([^"]*)"', head).group(1))
+                index.append(dict(title=p.title, section=text(head), url=f'{p.out}#{ident}', text=text(body)))
         self.write('search-index.js', 'window.SEARCH_INDEX = ' + json.dumps(index, ensure_ascii=False) + ';\n')
         self.copy(HERE / 'search.js', 'search.js')
 
