@@ -130,7 +130,13 @@ class WarmKernelPlugin(WorkerPlugin):
         self.kernel = WarmKernel()
         for name in ('traitlets', 'nbclient', 'jupyter_client', 'papermill'):  # a failed run is told in its error.json;
             logging.getLogger(name).setLevel(logging.CRITICAL)                  # these would repeat it on the grid's stderr
+        threading.excepthook = _quiet_when_stopping
     def teardown(self, worker): self.kernel.shutdown()
+
+def _quiet_when_stopping(args, hook=threading.excepthook):
+    "A worker's thread hook: a kernel channel whose ZMQ context ended with its worker (a grid stopped) dies quietly."
+    if 'Context was terminated' in str(args.exc_value): return
+    hook(args)
 
 # %% ../nbs/08b_runner.ipynb #5e2a8c71
 CLAIM_BEAT, CLAIM_TIMEOUT = 30, 600  # seconds: a live claim is refreshed this often; another host's is stale after
