@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #2dfe7663
 from __future__ import annotations
-import argparse, os, re, sys
+import argparse, functools, os, re, sys
 from types import SimpleNamespace
 from .core import *
 from .core import _first_line  # an error message, in one line
@@ -13,6 +13,7 @@ from .core import _first_line  # an error message, in one line
 __all__ = ['fail', 'describe_run', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
+@functools.cache  # which option names which kind is fixed by run_components: read once
 def chosen_kinds():
     "The core options that name a component, and its kind: dataset -> dataset, dataset_method -> manipulation, ..."
     from corrective_unlearning.experiment import run_components  # which (kind, option) a run's components come from

@@ -268,9 +268,7 @@ def device_slug(device:torch.device): # the checked device
     return re.sub(r'[^A-Za-z0-9._-]+', '-', name).strip('-')
 
 # %% ../nbs/14_gpu_check.ipynb #d20c7848
-def _fmt(v, unit=''):
-    if v is None: return '-'
-    return f'{v:,.1f}{unit}' if isinstance(v, float) else f'{v}{unit}'
+def _fmt(v): return '-' if v is None else f'{v:,.1f}'  # seconds and GiB, or '-' where not measured
 
 def report_markdown(report:dict): # what `gpu_check` returned
     "The report as Markdown: the steps' table, then the headline figures against their goals."

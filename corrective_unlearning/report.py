@@ -114,13 +114,16 @@ def setting_scores(df:pd.DataFrame, # collect()'s table
               .groupby(setting, dropna=False).score.mean().dropna().reset_index(), setting)
 
 # %% ../nbs/09_report.ipynb #32e8447d
+def _best_settings(df, select):  # every setting's mean score, each cell's best of them, the setting's columns
+    means, setting = setting_scores(df, select)
+    return means, means.loc[means.groupby(_CELL, dropna=False).score.idxmax()], setting
+
 def select_settings(df:pd.DataFrame, # collect()'s table
                     select:str='val'): # choose by validation (val) or test metrics
     "The rows (all seeds) of each method's chosen setting at every fraction: the best mean selection score."
-    means, setting = setting_scores(df, select)
-    best = means.loc[means.groupby(_CELL, dropna=False).score.idxmax(), setting]
+    _, best, setting = _best_settings(df, select)
     df = _with_detect(df)
-    return df[~diverged(df)].merge(best, on=setting)
+    return df[~diverged(df)].merge(best[setting], on=setting)
 
 # %% ../nbs/09_report.ipynb #6dc988aa
 def _detect_style(detect): # a run's detector
@@ -161,6 +164,12 @@ def _pyplot():
 
 _LINE = 0.2  # inches a line of 10-point text takes
 
+def _title_height(title:str): # a wrapped title
+    "Inches its lines take at 10 points."
+    return _LINE * (title.count('\n') + 1)
+
+def _plural(n:int, word:str): return f"{n} {word}{'s' if n != 1 else ''}"  # '1 seed', '3 seeds'
+
 def _wrap(text:str, # lines to wrap
           inches:float, # the width they get
           fontsize:float=10): # their size in points
@@ -187,7 +196,7 @@ def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, m
     title = _wrap(_title(df, select), 10.5)
     n = sel.groupby(['unlearn_method', 'detect']).ngroups + 2  # legend entries: the methods, the two models
     cols = 1 + (n - 1) // 18
-    height = max(3.0 + _LINE * (title.count('\n') + 1), 0.19 * -(-n // cols) + 0.6)
+    height = max(3.0 + _title_height(title), 0.19 * -(-n // cols) + 0.6)
     fig, axes = plt.subplots(1, 2, figsize=(11, height), sharex=True, layout='constrained')
     for ax, metric, title_ in zip(axes, ('corrected_acc', 'retain_acc'), ('corrected accuracy', 'retain accuracy')):
         for (method, detect), g in sel.groupby(['unlearn_method', 'detect']):
@@ -220,9 +229,9 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
                                                                                     md[1] != 'none', md[1]))
     cols = min(5, len(methods)); rows = -(-len(methods) // cols)
     seeds, width = df.seed.nunique(), max(6.0, 2.6 * cols + 1.2)
-    title = _wrap(_title(df, select, f"every setting tried: test metrics, mean over {seeds} "
-                                     f"seed{'s' if seeds > 1 else ''}; ringed: the chosen ones"), width - 0.3)
-    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.6 * rows + 0.6 + _LINE * (title.count('\n') + 1)),
+    title = _wrap(_title(df, select, f"every setting tried: test metrics, mean over "
+                                     f"{_plural(seeds, 'seed')}; ringed: the chosen ones"), width - 0.3)
+    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.6 * rows + 0.6 + _title_height(title)),
                              sharex=True, sharey=True, squeeze=False, layout='constrained')
     for ax in axes.flat[len(methods):]: ax.set_visible(False)
     for ax, (method, detect) in zip(axes.flat, methods):
@@ -236,7 +245,7 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
             ax.scatter(100 * df[f'{ref}_retain_acc'].mean(), 100 * df[f'{ref}_corrected_acc'].mean(), s=60, zorder=3,
                        **style)
         n = len(m) // max(1, m.deletion_fraction.nunique())
-        ax.set_title(_wrap(f"{method_label(method, detect)} ({n} setting{'s' if n != 1 else ''})", (width - 1.2) / cols, 9),
+        ax.set_title(_wrap(f"{method_label(method, detect)} ({_plural(n, 'setting')})", (width - 1.2) / cols, 9),
                      fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes[-1]: ax.set_xlabel('retain accuracy (%)')
@@ -290,8 +299,7 @@ def chosen_settings(df:pd.DataFrame, # collect()'s table
                     select:str='val'): # choose by validation (val) or test metrics
     ("Per problem, method and fraction: the chosen setting as `option=value` of each option that varies between the "
      "method's settings ('' for a method with one setting).")
-    means, setting = setting_scores(df, select)
-    best = means.loc[means.groupby(_CELL, dropna=False).score.idxmax()]  # select_settings' choice
+    means, best, setting = _best_settings(df, select)  # select_settings' choice
     method = PROBLEM + ['unlearn_method', 'detect']
     varies = {key: [c for c in setting if c not in _CELL and g[c].nunique(dropna=False) > 1]
               for key, g in means.groupby(method, dropna=False)}
@@ -389,9 +397,9 @@ def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
     fracs = sorted(best.deletion_fraction.unique())
     seeds, width, height = df.seed.nunique(), max(5.0, 0.95 * len(fracs) + 2.4), max(1.9, 0.85 * len(manips))
     title = _wrap(f"{df.dataset.iloc[0]}: the best method per cell and the share of the gap it closes (test, mean over "
-                  f"{seeds} seed{'s' if seeds > 1 else ''});\n{SELECTED_BY[select]}, methods compared by the same rule",
+                  f"{_plural(seeds, 'seed')});\n{SELECTED_BY[select]}, methods compared by the same rule",
                   width - 0.3, 9)
-    fig, ax = plt.subplots(figsize=(width, height + 0.8 + 0.9 * _LINE * (title.count('\n') + 1)), layout='constrained')
+    fig, ax = plt.subplots(figsize=(width, height + 0.8 + 0.9 * _title_height(title)), layout='constrained')
     for _, r in best.iterrows():
         i, j = manips.index(r.dataset_method), fracs.index(r.deletion_fraction)
         ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, color=method_color(r.unlearn_method),
@@ -421,8 +429,8 @@ def plot_detection(df:pd.DataFrame): # collect()'s rows of one dataset
     manips = [m for m in REGULARITY if m in set(t.dataset_method)] + sorted(set(t.dataset_method) - set(REGULARITY))
     seeds, width = t.seed.nunique(), max(6.0, 4.2 * len(manips))
     title = _wrap(f"{df.dataset.iloc[0]}: how much of the rest of S_m each detector flags (solid: recall, dashed: "
-                  f"precision), mean and 95% interval over {seeds} seed{'s' if seeds > 1 else ''}", width - 0.3)
-    fig, axes = plt.subplots(1, len(manips), figsize=(width, 3.2 + _LINE * (title.count('\n') + 1)), sharey=True,
+                  f"precision), mean and 95% interval over {_plural(seeds, 'seed')}", width - 0.3)
+    fig, axes = plt.subplots(1, len(manips), figsize=(width, 3.2 + _title_height(title)), sharey=True,
                              squeeze=False, layout='constrained')
     names = [d for d in registered('detector') if d != 'none']
     for ax, manip in zip(axes[0], manips):
