@@ -130,12 +130,14 @@ class WarmKernelPlugin(WorkerPlugin):
         self.kernel = WarmKernel()
         for name in ('traitlets', 'nbclient', 'jupyter_client', 'papermill'):  # a failed run is told in its error.json;
             logging.getLogger(name).setLevel(logging.CRITICAL)                  # these would repeat it on the grid's stderr
-        threading.excepthook = _quiet_when_stopping
+        threading.excepthook = _quiet_kernel_channels
     def teardown(self, worker): self.kernel.shutdown()
 
-def _quiet_when_stopping(args, hook=threading.excepthook):
-    "A worker's thread hook: a kernel channel whose ZMQ context ended with its worker (a grid stopped) dies quietly."
-    if 'Context was terminated' in str(args.exc_value): return
+def _quiet_kernel_channels(args, hook=threading.excepthook):
+    ("A worker's thread hook: a kernel client's channel thread that dies goes to the debug log. Its kernel stopped or "
+     "went away (a run failed, or the grid stopped); papermill tells the run's own failure in its error.json.")
+    if type(args.thread).__module__.startswith('jupyter_client.'):
+        logging.getLogger(__name__).debug('kernel channel %s ended: %r', args.thread.name, args.exc_value); return
     hook(args)
 
 # %% ../nbs/08b_runner.ipynb #5e2a8c71
