@@ -95,6 +95,7 @@ class Option:
     since: str|None = None   # when it came in, if after runs were published (None: it was always there)
     earlier: object = None   # with `since`: what runs made before it did; at this value it is left out of run ids
     in_every_checkpoint: bool = False # the first schema hashed it, at its default, into every pretrained model's name
+    variant: bool = False    # its values are different methods rather than settings to choose among (figures keep them apart)
 
     def coerce(self, v):
         "`v` as this option's type where that changes nothing but the spelling (10.0 -> 10 for an int option)."

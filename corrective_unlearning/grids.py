@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from .core import *
 from .experiment import resolve, run_id
-from .methods import SCRUB_ALPHAS
+from .methods import PAPER_CODE, SCRUB_ALPHAS
 
 # %% auto #0
 __all__ = ['FRACTIONS', 'GridSpec', 'register_grid', 'axis', 'to_config', 'grid_configs', 'method_entries', 'values', 'ssd_pairs',
@@ -105,9 +105,10 @@ def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, 
                 msteps:int|None=None, # SCRUB's max-step budget (default: a tenth of unlearn_iters)
                 alphas=None, # SCRUB's alpha sweep (None: the upstream scripts' eight)
                 ssd=None, # SSD's (alpha, lambda) sweep (None: the upstream scripts' fifty)
-                since_paper:bool|list=True): # with `sweep`, the later methods: True for their full sweeps, or entries
-    ("The methods axis: EU, CF, SCRUB, BadT, SSD (with the upstream sweeps), the later methods and the Naive reference "
-     "run.")
+                since_paper:bool|list=True, # with `sweep`, the later methods: True for their full sweeps, or entries
+                paper_code:bool=False): # with `sweep`, SSD's and SCRUB's sweeps once more as the paper's code runs them
+    ("The methods axis: EU, CF, SCRUB, BadT, SSD (with the upstream sweeps), the later methods, the Naive reference "
+     "run and, with `paper_code`, SSD and SCRUB as the paper's code runs them.")
     msteps = max(1, unlearn_iters // 10) if msteps is None else msteps
     short = dict(unlearn_iters=unlearn_iters)
     if not sweep:
@@ -120,7 +121,10 @@ def method_axis(unlearn_iters:int, # steps for partial retraining, fine-tuning, 
             + method_entries('SCRUB', values('alpha', alphas), msteps=msteps, **short)
             + [dict(unlearn_method='BadT', **short)] + method_entries('SSD', ssd_pairs(ssd))
             + (_later_methods_axis(unlearn_iters) if since_paper is True else list(since_paper or []))
-            + [dict(unlearn_method='Naive', deletion_fraction=0.0)])
+            + [dict(unlearn_method='Naive', deletion_fraction=0.0)]
+            + (method_entries('SSD', ssd_pairs(ssd), **PAPER_CODE['SSD'])
+               + method_entries('SCRUB', values('alpha', alphas), msteps=msteps, **short, **PAPER_CODE['SCRUB'])
+               if paper_code else []))
 
 # (alpha, lambda): lambda over four decades, SSD's default (10, 1) among them
 _DEMO_SSD_PAIRS = [(0.1, 0.01), (0.1, 0.1), (10, 1), (100, 100)]
@@ -139,7 +143,7 @@ register_grid(GridSpec('digits-full', 'digits: three manipulations, the upstream
     dict(dataset='digits', forget_set_size=100),
     [axis('seed', [0, 1, 2]), [dict(dataset_method='poisoning'), dict(dataset_method='interclasslabelswap'),
                                dict(dataset_method='randomlabelswap', forget_set_size=_DIGITS_SWAPS)],
-     axis('deletion_fraction', FRACTIONS), method_axis(50, 200, ks=(1, 2))]))
+     axis('deletion_fraction', FRACTIONS), method_axis(50, 200, ks=(1, 2), paper_code=True)]))
 
 # %% ../nbs/08_grids.ipynb #5487f417
 FASHION_SSD_PAIRS = ([(a, a) for a in (3, 10, 30, 100, 300, 1000)] + [(100, 30)]  # (alpha, lambda)
@@ -165,7 +169,8 @@ register_grid(GridSpec('fashion', 'Fashion-MNIST: poisoning, interclass confusio
      method_axis(FASHION_STEPS, FASHION_PRETRAIN, ks=(2,), msteps=12, alphas=(0.001, 0.1, 10.0), ssd=FASHION_SSD_PAIRS,
                  since_paper=[e | POTION_ON_POISONING if e['unlearn_method'] == 'Potion' else e for e in
                               _later_methods_axis(FASHION_STEPS, FASHION_LFSSD_PAIRS, p_cuts=(0.0,), ng_alphas=(0.99,),
-                                                 salun_ratios=(0.5,))])]))
+                                                 salun_ratios=(0.5,))],
+                 paper_code=True)]))
 
 # %% ../nbs/08_grids.ipynb #6e1b4f83
 def detection_axis(manipulations:list): # dicts with dataset_method (and its options)

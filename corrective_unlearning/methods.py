@@ -17,9 +17,9 @@ from .models import *
 from .training import *
 
 # %% auto #0
-__all__ = ['LAST_K', 'SCRUB_ALPHAS', 'SCRUB_OPTIONS', 'SSD_PAIRS', 'SSD_OPTIONS', 'REM_OPTIONS', 'register_method', 'retrain_on',
-           'naive', 'exact_unlearning', 'catastrophic_forgetting', 'scrub', 'bad_teaching', 'importances', 'ssd',
-           'lfssd', 'potion', 'neggrad_plus', 'random_labels', 'salun', 'gradient_ascent', 'npo', 'rem_flush',
+__all__ = ['LAST_K', 'SCRUB_ALPHAS', 'SCRUB_OPTIONS', 'SSD_PAIRS', 'SSD_OPTIONS', 'PAPER_CODE', 'REM_OPTIONS', 'register_method',
+           'retrain_on', 'naive', 'exact_unlearning', 'catastrophic_forgetting', 'scrub', 'bad_teaching', 'importances',
+           'ssd', 'lfssd', 'potion', 'neggrad_plus', 'random_labels', 'salun', 'gradient_ascent', 'npo', 'rem_flush',
            'rem_repair_loss', 'rem']
 
 # %% ../nbs/06_methods.ipynb #e14f467a
@@ -103,7 +103,7 @@ SCRUB_OPTIONS = (Option('kd_T', float, 4.0, 'SCRUB: distillation temperature', P
                  Option('scrub_max_loss', str, 'kl', "SCRUB: what a max step on S_f ascends: kl, the KL to the original "
                         "model (the SCRUB paper's); ce_kl, cross-entropy + alpha x KL (the corrective-unlearning "
                         "paper's code)", Range(lambda v: v in ('kl', 'ce_kl'), 'kl or ce_kl'), since='2026-12',
-                        earlier='kl'),
+                        earlier='kl', variant=True),
                  LAST_K)
 
 @register_method('SCRUB', SCRUB_OPTIONS, color='tab:purple', aliases=('Scrub',), unlearn_lr=0.0025)
@@ -239,7 +239,7 @@ SSD_OPTIONS = (Option('SSDdampening', float, 1.0, 'SSD lambda: dampening constan
                       "without augmentation, and S_f so (SSD's reference code); retain_augmented, the samples not "
                       "found, and S_f, with training augmentation (the corrective-unlearning paper's code)",
                       Range(lambda v: v in ('all', 'retain_augmented'), 'all or retain_augmented'), since='2026-12',
-                      earlier='all'),
+                      earlier='all', variant=True),
                LAST_K)
 _SSD_SWEEP = [dict(SSDselectwt=a, SSDdampening=l) for a, l in SSD_PAIRS]
 _SSD_SWEPT = ('SSDselectwt', 'lambda_over_alpha')  # the report checks alpha, and lambda relative to it
@@ -264,6 +264,10 @@ def ssd(model, # the manipulated model (left unchanged)
     n_front = sum(1 for _ in model[:cut].parameters())
     dampen_(list(model.parameters())[n_front:], full[n_front:], forget[n_front:], cfg.SSDselectwt, cfg.SSDdampening)
     return model
+
+# %% ../nbs/06_methods.ipynb #b82631f5
+# the option values that run a method as the paper's code (drimpossible/corrective-unlearning-bench @8b08f06) does
+PAPER_CODE = dict(SSD=dict(ssd_importances='retain_augmented'), SCRUB=dict(scrub_max_loss='ce_kl'))
 
 # %% ../nbs/06_methods.ipynb #bea2bad1
 @register_method('LFSSD', SSD_OPTIONS, sweep=_SSD_SWEEP, swept=_SSD_SWEPT, color='tab:pink')

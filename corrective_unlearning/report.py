@@ -84,18 +84,26 @@ def selection_score(df:pd.DataFrame, # collect()'s table
 
 # %% ../nbs/09_report.ipynb #69ec007a
 PROBLEM = ['dataset', 'model', 'dataset_method', 'forget_set_size']
-_CELL = PROBLEM + ['unlearn_method', 'detect', 'deletion_fraction']  # where one setting is chosen
+_METHOD = ['unlearn_method', 'variant', 'detect']  # what figures and tables call one method
+_CELL = PROBLEM + _METHOD + ['deletion_fraction']  # where one setting is chosen
 _NOT_SETTINGS = ('seed', 'deletion_size', *LOCATION_KEYS)  # averaged over; follows the fraction; where, not what
 
-def _with_detect(df:pd.DataFrame): # a results table
-    "`df` with a `detect` column: tables without one (made by hand, or before detection) detected nothing."
-    return df if 'detect' in df else df.assign(detect='none')
+def _with_keys(df:pd.DataFrame): # a results table
+    ("`df` with `detect` (tables without one, made by hand or before detection, detected nothing) and `variant`: the "
+     "values of the variant options that differ from their defaults, '' for none.")
+    if 'detect' not in df: df = df.assign(detect='none')
+    parts = [df[o.name].where(df[o.name].notna() & (df[o.name] != o.default), '').astype(str)
+             for o in all_options().values() if o.variant and o.name in df]
+    return df.assign(variant=[' '.join(p for p in v if p) for v in zip(*parts)] if parts else '')
 
 def method_label(method:str, # a method's name
-                 detect): # the run's detector
-    "How figures and tables name a method: 'EU', or 'EU + probe' when a detector grew S_f first."
+                 detect, # the run's detector
+                 variant:str=''): # the values of its variant options that differ from their defaults
+    ("How figures and tables name a method: 'EU'; 'SSD (retain_augmented)' for a variant; 'EU + probe' when a detector "
+     "grew S_f first.")
     nothing = detect is None or (isinstance(detect, float) and np.isnan(detect)) or detect == 'none'
-    return method if nothing else f'{method} + {detect}'
+    name = f'{method} ({variant})' if variant else method
+    return name if nothing else f'{name} + {detect}'
 
 def setting_columns(df:pd.DataFrame): # collect()'s table
     ("The columns that name a setting: the cell's and every option's (those whose value varies are what tell "
@@ -107,7 +115,7 @@ def setting_scores(df:pd.DataFrame, # collect()'s table
                    select:str='val'): # val or test
     ("Every setting of every method and fraction with its mean selection score over seeds, and the columns that "
      "name a setting.")
-    df = _with_detect(df)
+    df = _with_keys(df)
     df = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     setting = setting_columns(df)
     return (df.assign(score=selection_score(df, select))
@@ -122,7 +130,7 @@ def select_settings(df:pd.DataFrame, # collect()'s table
                     select:str='val'): # choose by validation (val) or test metrics
     "The rows (all seeds) of each method's chosen setting at every fraction: the best mean selection score."
     _, best, setting = _best_settings(df, select)
-    df = _with_detect(df)
+    df = _with_keys(df)
     return df[~diverged(df)].merge(best[setting], on=setting)
 
 # %% ../nbs/09_report.ipynb #6dc988aa
@@ -194,14 +202,15 @@ def plot_problem(df:pd.DataFrame, # collect()'s rows for one problem (dataset, m
     plt = _pyplot()
     sel = select_settings(df, select)
     title = _wrap(_title(df, select), 10.5)
-    n = sel.groupby(['unlearn_method', 'detect']).ngroups + 2  # legend entries: the methods, the two models
+    n = sel.groupby(_METHOD).ngroups + 2  # legend entries: the methods, the two models
     cols = 1 + (n - 1) // 18
     height = max(3.0 + _title_height(title), 0.19 * -(-n // cols) + 0.6)
     fig, axes = plt.subplots(1, 2, figsize=(11, height), sharex=True, layout='constrained')
     for ax, metric, title_ in zip(axes, ('corrected_acc', 'retain_acc'), ('corrected accuracy', 'retain accuracy')):
-        for (method, detect), g in sel.groupby(['unlearn_method', 'detect']):
+        for (method, variant, detect), g in sel.groupby(_METHOD):
             s = pd.DataFrame({f: mean_ci(v) for f, v in g.groupby('deletion_fraction')[metric]}, index=['mean', 'ci']).T
-            ax.plot(s.index, 100 * s['mean'], marker='o', ms=3, label=method_label(method, detect),
+            ax.plot(s.index, 100 * s['mean'], marker='s' if variant else 'o', ms=3,
+                    label=method_label(method, detect, variant),
                     color=method_color(method), ls=_detect_style(detect))
             ax.fill_between(s.index, 100 * (s['mean'] - s['ci']), 100 * (s['mean'] + s['ci']), alpha=0.15,
                             color=method_color(method))
@@ -218,15 +227,15 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
                   select:str='val'): # which choice to ring (validation or test metrics)
     "Retain against corrected accuracy (test) of every setting of every method, the chosen ones ringed."
     plt = _pyplot()
-    df = _with_detect(df)
+    df = _with_keys(df)
     ok = df[(df.unlearn_method != 'Naive') & ~diverged(df)]
     setting = setting_columns(ok)
     means = ok.groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
     chosen = (select_settings(df, select).groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean()
               .reset_index())
     order = {m: i for i, m in enumerate(registered('method'))}
-    methods = sorted(set(zip(means.unlearn_method, means.detect)), key=lambda md: (order.get(md[0], len(order)), md[0],
-                                                                                    md[1] != 'none', md[1]))
+    methods = sorted(set(zip(means.unlearn_method, means.variant, means.detect)),
+                     key=lambda mvd: (order.get(mvd[0], len(order)), mvd[0], mvd[1], mvd[2] != 'none', mvd[2]))
     cols = min(5, len(methods)); rows = -(-len(methods) // cols)
     seeds, width = df.seed.nunique(), max(6.0, 2.6 * cols + 1.2)
     title = _wrap(_title(df, select, f"every setting tried: test metrics, mean over "
@@ -234,9 +243,8 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     fig, axes = plt.subplots(rows, cols, figsize=(width, 2.6 * rows + 0.6 + _title_height(title)),
                              sharex=True, sharey=True, squeeze=False, layout='constrained')
     for ax in axes.flat[len(methods):]: ax.set_visible(False)
-    for ax, (method, detect) in zip(axes.flat, methods):
-        m = means[(means.unlearn_method == method) & (means.detect == detect)]
-        c = chosen[(chosen.unlearn_method == method) & (chosen.detect == detect)]
+    for ax, key in zip(axes.flat, methods):
+        m, c = [t[(t[_METHOD] == key).all(axis=1)] for t in (means, chosen)]
         pts = ax.scatter(100 * m.retain_acc, 100 * m.corrected_acc, c=m.deletion_fraction, cmap='viridis', vmin=0,
                          vmax=1, s=9, alpha=0.7)
         ax.scatter(100 * c.retain_acc, 100 * c.corrected_acc, facecolors='none', edgecolors='black', s=40,
@@ -245,7 +253,7 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
             ax.scatter(100 * df[f'{ref}_retain_acc'].mean(), 100 * df[f'{ref}_corrected_acc'].mean(), s=60, zorder=3,
                        **style)
         n = len(m) // max(1, m.deletion_fraction.nunique())
-        ax.set_title(_wrap(f"{method_label(method, detect)} ({_plural(n, 'setting')})", (width - 1.2) / cols, 9),
+        ax.set_title(_wrap(f"{method_label(key[0], key[2], key[1])} ({_plural(n, 'setting')})", (width - 1.2) / cols, 9),
                      fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes[-1]: ax.set_xlabel('retain accuracy (%)')
@@ -272,8 +280,8 @@ def edge_choices(df:pd.DataFrame, # collect()'s table
     means, rows = setting_scores(df, select)[0], []  # one pass: the choice and its ties come from the same scores
     if {'SSDdampening', 'SSDselectwt'} <= set(means):
         means = means.assign(lambda_over_alpha=means.SSDdampening / means.SSDselectwt)
-    for key, g in means.groupby(PROBLEM + ['unlearn_method', 'detect']):
-        for option in swept(key[-2]):
+    for key, g in means.groupby(PROBLEM + _METHOD):
+        for option in swept(dict(zip(PROBLEM + _METHOD, key))['unlearn_method']):
             tried = sorted(g[option].dropna().unique()) if option in g else []
             if len(tried) < 2: continue
             bottom, top = _SPACE_ENDS.get(option, (-np.inf, np.inf))
@@ -283,11 +291,11 @@ def edge_choices(df:pd.DataFrame, # collect()'s table
                 v = cell.loc[cell.score.idxmax(), option]  # select_settings' choice: the first best
                 tied = cell[np.isclose(cell.score, cell.score.max(), rtol=0, atol=1e-12)][option]
                 if on_edge(v) and all(on_edge(t) for t in tied):
-                    rows.append(dict(zip(PROBLEM + ['unlearn_method', 'detect'], key)) | dict(
+                    rows.append(dict(zip(PROBLEM + _METHOD, key)) | dict(
                         deletion_fraction=fraction, option=option, value=v,
                         edge='lowest' if v == tried[0] else 'highest', tried=tried))
     return pd.DataFrame(rows,
-                        columns=PROBLEM + ['unlearn_method', 'detect', 'deletion_fraction', 'option', 'value', 'edge',
+                        columns=PROBLEM + _METHOD + ['deletion_fraction', 'option', 'value', 'edge',
                                  'tried'])
 
 # %% ../nbs/09_report.ipynb #2a8e6f14
@@ -300,7 +308,7 @@ def chosen_settings(df:pd.DataFrame, # collect()'s table
     ("Per problem, method and fraction: the chosen setting as `option=value` of each option that varies between the "
      "method's settings ('' for a method with one setting).")
     means, best, setting = _best_settings(df, select)  # select_settings' choice
-    method = PROBLEM + ['unlearn_method', 'detect']
+    method = PROBLEM + _METHOD
     varies = {key: [c for c in setting if c not in _CELL and g[c].nunique(dropna=False) > 1]
               for key, g in means.groupby(method, dropna=False)}
     text = [' '.join(f'{c}={_value(r[c])}' for c in varies[tuple(r[method])] if pd.notna(r[c])) for _, r in best.iterrows()]
@@ -317,7 +325,7 @@ def summary_table(df:pd.DataFrame, # collect()'s table
     sel, chosen = select_settings(df, select), dict(list(problems(chosen_settings(df, select))))
     out = []
     for key, g in problems(sel):
-        g = g.assign(method=[method_label(m, d) for m, d in zip(g.unlearn_method, g.detect)])
+        g = g.assign(method=[method_label(m, d, v) for m, v, d in zip(g.unlearn_method, g.variant, g.detect)])
         t = g.groupby(['method', 'deletion_fraction'])[['corrected_acc', 'retain_acc']].mean().mul(100).round(1)
         t = t.apply(lambda r: f'{r.corrected_acc:.1f} / {r.retain_acc:.1f}', axis=1).unstack('deletion_fraction')
         ref = df.set_index(PROBLEM).loc[key]
@@ -344,7 +352,7 @@ def _settings_lines(chosen:pd.DataFrame): # chosen_settings' rows of one problem
     ("Each method's chosen settings, a line per method: a setting with the fractions it was chosen at, unless all; "
      "then the methods with one setting.")
     lines, single = [], []
-    for label, g in sorted(((method_label(m, d), g) for (m, d), g in chosen.groupby(['unlearn_method', 'detect'])),
+    for label, g in sorted(((method_label(m, d, v), g) for (m, v, d), g in chosen.groupby(_METHOD)),
                            key=lambda lg: lg[0]):
         every = sorted(g.deletion_fraction)
         picks = g.groupby('setting', sort=False).deletion_fraction.apply(list)
@@ -383,7 +391,7 @@ def task_space(df:pd.DataFrame, # collect()'s table
     g = gap_closed(df, select)
     g = g.assign(score=selection_score(g, select))
     keys = ['dataset', 'dataset_method', 'forget_set_size', 'deletion_fraction']
-    per = (g.groupby(keys + ['unlearn_method', 'detect'])
+    per = (g.groupby(keys + _METHOD)
             .agg(score=('score', 'mean'), gap_closed=('gap_closed', 'mean'), seeds=('seed', 'nunique')).reset_index())
     return per.loc[per.groupby(keys).score.idxmax()].reset_index(drop=True)
 
@@ -404,7 +412,7 @@ def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
         i, j = manips.index(r.dataset_method), fracs.index(r.deletion_fraction)
         ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, color=method_color(r.unlearn_method),
                                                   alpha=0.4, lw=0))
-        label = method_label(r.unlearn_method, r.detect).replace(' + ', '\n+ ')  # a detector on a line of its own
+        label = method_label(r.unlearn_method, r.detect, r.variant).replace(' + ', '\n+ ')  # a detector on a line of its own
         ax.text(j, i, f'{label}\n{r.gap_closed:+.2f}', ha='center', va='center', fontsize=7)
     ax.set(xlim=(-0.5, len(fracs) - 0.5), ylim=(-0.5, len(manips) - 0.5), xlabel='fraction of S_m found',
            ylabel='manipulation\n(more regular: higher)')
@@ -416,7 +424,7 @@ def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
 def detection_table(df:pd.DataFrame): # collect()'s table
     "One row per problem, detector, seed and fraction found, with what detection flagged (runs with a detector only)."
     keep = PROBLEM + ['detect', 'seed', 'deletion_fraction', 'detected', 'detection_precision', 'detection_recall']
-    df = _with_detect(df)
+    df = _with_keys(df)
     if 'detected' not in df: return pd.DataFrame(columns=keep)
     ok = df[(df.detect != 'none') & df.detected.notna() & (df.deletion_fraction > 0)]
     return ok[keep].drop_duplicates(PROBLEM + ['detect', 'seed', 'deletion_fraction']).reset_index(drop=True)
