@@ -45,7 +45,7 @@ PY_LIMIT := 30m
 limited = timeout --kill-after=30 $(1) $(2); s=$$?; \
 	if [ $$s = 124 ] || [ $$s = 137 ]; then echo "make $@: stopped after $(1): '$(2)' ran past its time limit (a hung test?)" >&2; fi; exit $$s
 
-test-nbs: install
+test-nbs: install slurm
 	@$(call limited,$(NBS_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --flags slow)
 
 # Every notebook in one process, in file order and reversed: nothing one notebook registers may reach another.
@@ -53,7 +53,7 @@ test-nbs-orders: install
 	@$(call limited,$(NBS_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/python tools/nbs_in_order.py)
 	@$(call limited,$(NBS_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/python tools/nbs_in_order.py --reverse)
 
-test-py: install chromium fashion-data
+test-py: install chromium fashion-data slurm
 	@$(call limited,$(PY_LIMIT),env OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist load tests)
 
 test: check-clean test-nbs test-py
@@ -74,7 +74,7 @@ clean:
 # Docs without Quarto: tools/docs.py runs nbdev's processing (the show_doc API docs included) and renders every
 # page into _docs/; tests/test_docs.py builds it again and opens every page in headless Chromium.
 # README.md is written from nbs/index.ipynb by tools/readme.py (tests/test_readme.py fails when it is stale).
-.PHONY: docs chromium readme fashion-data outputs
+.PHONY: docs chromium readme fashion-data outputs slurm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Real Fashion-MNIST files from Debian (the dataset tests use them when present); skipped where apt cannot run.
@@ -82,6 +82,12 @@ fashion-data:
 	@[ -d /usr/share/datasets/fashion-mnist ] || ($(SUDO) apt-get install -y dataset-fashion-mnist >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update >/dev/null && $(SUDO) apt-get install -y dataset-fashion-mnist >/dev/null)) || \
 	  echo "could not install dataset-fashion-mnist; its real-file tests will use tiny files only"
+
+# SLURM and munge from Debian: tests/test_slurm.py and the Dask tutorial start a one-machine SLURM (LocalSlurm) and run
+# grids in its jobs; the daemons are started only by them, never as services.
+slurm:
+	@command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null || \
+	  ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends slurm-wlm munge)
 
 chromium:
 	@command -v chromium >/dev/null || command -v google-chrome >/dev/null || \

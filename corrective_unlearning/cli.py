@@ -10,7 +10,7 @@ from .core import *
 from .core import _first_line  # an error message, in one line
 
 # %% auto #0
-__all__ = ['fail', 'describe_run', 'build_parser', 'main']
+__all__ = ['SLURM_FLAGS', 'fail', 'slurm_jobs', 'describe_run', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
 @functools.cache  # which option names which kind is fixed by run_components: read once
@@ -125,6 +125,20 @@ def warn_unused(args, # parsed flags
         print(f"corrective-unlearning: warning: {', '.join(unused)} not read by {resolved.unlearn_method} on "
               f"{resolved.dataset_method} with {resolved.model}: ignored", file=sys.stderr)
 
+# %% ../nbs/10_cli.ipynb #fd11edea
+SLURM_FLAGS = ('jobs', 'processes', 'memory', 'walltime', 'partition', 'account', 'sbatch', 'prologue')
+
+def slurm_jobs(args): # parsed `grid` arguments
+    "The `SlurmJobs` that `grid --slurm` and its flags describe; None without --slurm, where its flags are a mistake."
+    from corrective_unlearning.slurm import SlurmJobs
+    given = {f: getattr(args, f) for f in SLURM_FLAGS if getattr(args, f, None) not in (None, [])}
+    if not getattr(args, 'slurm', False):
+        if given: raise CUError(f'--{next(iter(given))} shapes SLURM jobs: add --slurm, or leave it out')
+        return None
+    if args.scheduler: raise CUError('give --slurm or --scheduler, not both')
+    if args.workers: raise CUError('--workers counts local processes: with --slurm, give --jobs and --processes')
+    return SlurmJobs(**given)
+
 # %% ../nbs/10_cli.ipynb #6f3166b6
 def describe_run(run): # a planned grid run
     "One line describing a planned run."
@@ -142,15 +156,22 @@ def _cmd_grid(args): # parsed `grid` arguments
     if args.list: return list_components(['grid'])
     if not args.name:
         raise CUError('give a grid: a registered name (see `corrective-unlearning grid --list`) or a JSON spec file')
+    slurm = slurm_jobs(args)
     if args.dry_run:
-        runs = plan(get_grid(grid_source(args.name, args.root)), args.root, not args.rerun_published)
+        spec = get_grid(grid_source(args.name, args.root))
+        runs = plan(spec, args.root, not args.rerun_published)
         for r in runs: print(describe_run(r))
         print(f"{len(runs)} runs, {sum(r.status in FINISHED for r in runs)} done")
+        if slurm is not None:
+            from corrective_unlearning.records import grid_dir
+            from corrective_unlearning.slurm import job_script
+            threads = max([r.config.threads for r in runs if r.status not in FINISHED] or [1])
+            print(f'each SLURM job runs:\n{job_script(slurm, threads, grid_dir(spec, args.root) / "slurm", f"cu-{spec.name}")}')
         return
     try:
         summary = run_grid(args.name, args.root, args.workers, args.scheduler, fresh_kernels=args.fresh_kernels,
                            use_published=not args.rerun_published, progress_every=args.progress_every,
-                           scheduler_timeout=args.scheduler_timeout)
+                           scheduler_timeout=args.scheduler_timeout, slurm=slurm)
     except GridStopped as e:
         print(f'corrective-unlearning: {e}', file=sys.stderr, flush=True); sys.stdout.flush()
         os._exit(130)  # at once: the closed cluster's event loops would print noise as the interpreter shuts down
@@ -242,6 +263,26 @@ def build_parser():
                            '(default: they count as done)')
     grid.add_argument('--progress-every', type=float, default=60, metavar='SECONDS',
                       help='without a terminal, print a progress line this often (default: 60)')
+    on = grid.add_argument_group('SLURM', "with --slurm the scheduler runs here and the workers run in SLURM jobs "
+        "(submitted by dask-jobqueue); what these flags leave unset comes from dask-jobqueue's "
+        "~/.config/dask/jobqueue.yaml (under jobqueue: slurm:), else from the defaults below. The nodes must see this "
+        "Python environment and --root at the same paths; each job's output goes to ROOT/NAME/slurm/; with --dry-run, "
+        "prints the batch script each job runs")
+    on.add_argument('--slurm', action='store_true', help='start the workers as SLURM jobs instead of local processes')
+    on.add_argument('--jobs', type=positive_int, default=None,
+                    help='SLURM jobs at once; a job that ends early (cancelled, out of time) is replaced and its run '
+                         'runs again (default: 1)')
+    on.add_argument('--processes', type=positive_int, default=None,
+                    help='worker processes per job, each running one run at a time (default: 1)')
+    on.add_argument('--memory', default=None, help='memory per job, shared by its processes, e.g. 16GB (default: 4GB '
+                    'per process)')
+    on.add_argument('--walltime', default=None, metavar='HH:MM:SS', help="each job's time limit (default: 00:30:00)")
+    on.add_argument('--partition', default=None, help='the partition to run in (#SBATCH -p; default: the site\'s)')
+    on.add_argument('--account', default=None, help='the account to charge (#SBATCH -A)')
+    on.add_argument('--sbatch', action='append', default=[], metavar='OPTION',
+                    help="one more #SBATCH line, with '=': --sbatch=--gres=gpu:1 (repeatable)")
+    on.add_argument('--prologue', action='append', default=[], metavar='COMMAND',
+                    help="a shell line each job runs before its workers: --prologue='module load cuda' (repeatable)")
     grid.set_defaults(func=_cmd_grid)
     rep = sub.add_parser('report', help="write a grid's results.csv and figures")
     rep.add_argument('name', help='a registered grid, a JSON spec file, or the name of a JSON grid that has run under '

@@ -14,6 +14,7 @@ from .core import _alive  # whether a process id runs
 from .experiment import config_dict
 from .grids import *
 from .records import *
+from .slurm import SlurmJobs  # the shape of SLURM jobs, for run_grid
 
 # %% auto #0
 __all__ = ['run_notebook_path', 'run_parameters_source', 'write_run_parameters', 'WarmKernel', 'kernel_environment',
@@ -323,8 +324,10 @@ def run_grid(name:str, # a registered grid, a JSON spec file or the name of a JS
              fresh_kernels:bool=False, # a new kernel per run instead of one warm kernel per worker
              use_published:bool=True, # skip the published results.csv's runs (False: run all without a result.json)
              progress_every:float=60, # seconds between progress lines without a terminal
-             scheduler_timeout:float=30): # seconds to wait for `scheduler` to answer
+             scheduler_timeout:float=30, # seconds to wait for `scheduler`, or for SLURM's commands, to answer
+             slurm:SlurmJobs|None=None): # start the workers as SLURM jobs of this shape (dask-jobqueue) instead
     "Run every run of grid `name` that is not done yet, sharing the root with other runners; return a `GridSummary`."
+    if slurm is not None and scheduler: raise CUError('give --slurm or --scheduler, not both')
     from dask.distributed import Client, as_completed
     spec, start = get_grid(grid_source(name, root)), time.perf_counter()
     # a killed grid's half-written files: their runs are rerun or already done
@@ -338,7 +341,7 @@ def run_grid(name:str, # a registered grid, a JSON spec file or the name of a JS
     workers = cores if workers is None else workers
     if workers < 1: raise CUError(f'--workers={workers} must be at least 1')
     threads = max(r.config.threads for r in todo)
-    if not scheduler and min(workers, len(todo)) * threads > cores:
+    if not scheduler and slurm is None and min(workers, len(todo)) * threads > cores:
         print(f'corrective-unlearning: warning: {min(workers, len(todo))} workers x {threads} thread(s) on {cores} '
               'cores: runs will compete for the CPU (fewer --workers gives the same throughput)', file=sys.stderr)
     tty = progress and sys.stderr.isatty()
@@ -346,7 +349,11 @@ def run_grid(name:str, # a registered grid, a JSON spec file or the name of a JS
     main = threading.current_thread() is threading.main_thread()
     old_term = signal.signal(signal.SIGTERM, signal.default_int_handler) if main else None  # SIGTERM stops like Ctrl-C
     try:
-        cluster = None if scheduler else _local_cluster(min(workers, len(todo)))
+        if slurm is not None:
+            from .slurm import slurm_cluster
+            cluster = slurm_cluster(slurm, len(todo), threads, grid_dir(spec, root) / 'slurm', scheduler_timeout,
+                                    f'cu-{spec.name}')
+        else: cluster = None if scheduler else _local_cluster(min(workers, len(todo)))
         client = _connect(scheduler, cluster, scheduler_timeout)
         client.register_plugin(WarmKernelPlugin(), name=WarmKernelPlugin.name)
         n_workers = max(1, len(client.scheduler_info()['workers']))
