@@ -10,7 +10,7 @@ from .core import *
 from .core import _first_line  # an error message, in one line
 
 # %% auto #0
-__all__ = ['SLURM_FLAGS', 'fail', 'slurm_jobs', 'describe_run', 'build_parser', 'main']
+__all__ = ['fail', 'slurm_jobs', 'describe_run', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
 @functools.cache  # which option names which kind is fixed by run_components: read once
@@ -126,12 +126,12 @@ def warn_unused(args, # parsed flags
               f"{resolved.dataset_method} with {resolved.model}: ignored", file=sys.stderr)
 
 # %% ../nbs/10_cli.ipynb #fd11edea
-SLURM_FLAGS = ('jobs', 'processes', 'memory', 'walltime', 'partition', 'account', 'sbatch', 'prologue')
-
 def slurm_jobs(args): # parsed `grid` arguments
     "The `SlurmJobs` that `grid --slurm` and its flags describe; None without --slurm, where its flags are a mistake."
+    from dataclasses import fields
     from corrective_unlearning.slurm import SlurmJobs
-    given = {f: getattr(args, f) for f in SLURM_FLAGS if getattr(args, f, None) not in (None, [])}
+    flags = [f.name for f in fields(SlurmJobs)]  # one flag per field of the jobs' shape
+    given = {f: getattr(args, f) for f in flags if getattr(args, f, None) not in (None, [])}
     if not getattr(args, 'slurm', False):
         if given: raise CUError(f'--{next(iter(given))} shapes SLURM jobs: add --slurm, or leave it out')
         return None

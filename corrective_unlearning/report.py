@@ -107,8 +107,9 @@ def method_label(method:str, # a method's name
 
 def setting_columns(df:pd.DataFrame): # collect()'s table
     ("The columns that name a setting: the cell's and every option's (those whose value varies are what tell "
-     "settings apart).")
-    return _CELL + [c for c in [*CORE_OPTIONS, *all_options()] if c in df and c not in _CELL and c not in _NOT_SETTINGS]
+     "settings apart; `variant` and `detect` where the table has them).")
+    return [c for c in _CELL if c in df] + [c for c in [*CORE_OPTIONS, *all_options()]
+                                            if c in df and c not in _CELL and c not in _NOT_SETTINGS]
 
 # %% ../nbs/09_report.ipynb #d38a0049
 def setting_scores(df:pd.DataFrame, # collect()'s table
