@@ -348,6 +348,8 @@ def run_grid(name:str, # a registered grid, a JSON spec file or the name of a JS
     cluster = client = None
     main = threading.current_thread() is threading.main_thread()
     old_term = signal.signal(signal.SIGTERM, signal.default_int_handler) if main else None  # SIGTERM stops like Ctrl-C
+    # a stop frees event loops as it unwinds the stack, before any except clause runs: quiet from the start
+    old_unraisable, sys.unraisablehook, stopped = sys.unraisablehook, _quiet_unraisable, False
     try:
         if slurm is not None:
             from .slurm import slurm_cluster
@@ -386,13 +388,14 @@ def run_grid(name:str, # a registered grid, a JSON spec file or the name of a JS
         if bar is not None: bar.close()
         client.run(stop_worker_kernel)
     except KeyboardInterrupt:
-        sys.unraisablehook = _quiet_unraisable  # the stopping process: its closed loops may be collected at any time
+        stopped = True  # the stopping process keeps the quiet hook: its closed loops may be collected at any time
         _quietly_close(client, cluster)
         done = sum(r.status in FINISHED or run_status(r.run_dir, r.run_id) == 'done' for r in runs)
         raise GridStopped(f'grid {spec.name} stopped: {done} of {len(runs)} runs finished, the others are kept for '
                           'later; run the same command again to resume') from None
     finally:
         if old_term is not None: signal.signal(signal.SIGTERM, old_term)
+        if not stopped: sys.unraisablehook = old_unraisable
     _quietly_close(client, cluster)
     summary.seconds = time.perf_counter() - start
     return summary
