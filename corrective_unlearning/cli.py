@@ -163,10 +163,10 @@ def _cmd_grid(args): # parsed `grid` arguments
         for r in runs: print(describe_run(r))
         print(f"{len(runs)} runs, {sum(r.status in FINISHED for r in runs)} done")
         if slurm is not None:
-            from corrective_unlearning.records import grid_dir
+            from corrective_unlearning.runner import slurm_place
             from corrective_unlearning.slurm import job_script
             threads = max([r.config.threads for r in runs if r.status not in FINISHED] or [1])
-            print(f'each SLURM job runs:\n{job_script(slurm, threads, grid_dir(spec, args.root) / "slurm", f"cu-{spec.name}")}')
+            print(f'each SLURM job runs:\n{job_script(slurm, threads, **slurm_place(spec, args.root))}')
         return
     try:
         summary = run_grid(args.name, args.root, args.workers, args.scheduler, fresh_kernels=args.fresh_kernels,

@@ -14,11 +14,11 @@ from .core import _alive  # whether a process id runs
 from .experiment import config_dict
 from .grids import *
 from .records import *
-from .slurm import SlurmJobs  # the shape of SLURM jobs, for run_grid
+from .slurm import SlurmJobs, slurm_cluster  # workers as SLURM jobs, for run_grid
 
 # %% auto #0
 __all__ = ['run_notebook_path', 'run_parameters_source', 'write_run_parameters', 'WarmKernel', 'kernel_environment',
-           'execute_run', 'GridSummary', 'GridStopped', 'run_grid']
+           'execute_run', 'GridSummary', 'GridStopped', 'slurm_place', 'run_grid']
 
 # %% ../nbs/08b_runner.ipynb #9c7394e4
 def run_notebook_path():
@@ -288,6 +288,11 @@ def _local_cluster(n_workers:int):
                             silence_logs=logging.CRITICAL)
     finally: signal.signal(signal.SIGINT, old)
 
+def slurm_place(spec:GridSpec, # a grid
+                root='runs'): # the directory holding <grid>/
+    "Where a grid's SLURM jobs write their output (ROOT/NAME/slurm/), and the name squeue shows them by."
+    return dict(log_dir=grid_dir(spec, root) / 'slurm', name=f'cu-{spec.name}')
+
 def _quiet_unraisable(u, hook=sys.unraisablehook):
     # an event loop garbage-collected after its stopped cluster closed the loop's pipe: noise, not an error
     if u.exc_type is ValueError and getattr(u.object, '__qualname__', '').endswith('EventLoop.__del__'): return
@@ -352,9 +357,7 @@ def run_grid(name:str, # a registered grid, a JSON spec file or the name of a JS
     old_unraisable, sys.unraisablehook, stopped = sys.unraisablehook, _quiet_unraisable, False
     try:
         if slurm is not None:
-            from .slurm import slurm_cluster
-            cluster = slurm_cluster(slurm, len(todo), threads, grid_dir(spec, root) / 'slurm', scheduler_timeout,
-                                    f'cu-{spec.name}')
+            cluster = slurm_cluster(slurm, len(todo), threads, timeout=scheduler_timeout, **slurm_place(spec, root))
         else: cluster = None if scheduler else _local_cluster(min(workers, len(todo)))
         client = _connect(scheduler, cluster, scheduler_timeout)
         client.register_plugin(WarmKernelPlugin(), name=WarmKernelPlugin.name)

@@ -83,19 +83,26 @@ def _reason(out:str): # a SLURM command's output
     return re.sub(r'^[\w ]+: (error: )?', '', line)
 
 # %% ../nbs/08c_slurm.ipynb #6a616636
-def check_slurm(script:str, # the batch script a worker job runs
-                timeout:float=30): # seconds to wait for SLURM's controller
-    "Raise a one-line `CUError` unless SLURM's controller answers and would accept `script` ('sbatch --test-only')."
+def _ping(timeout:float): # seconds to wait for SLURM's controller
+    "Raise a one-line `CUError` unless SLURM's controller answers ('scontrol ping')."
     code, out = _slurm(['scontrol', 'ping'], timeout)
     if code != 0:
         why = f'no answer within {timeout:g} s' if code is None else _reason(out)
         raise CUError(f"SLURM's controller cannot be reached ({why}): submit from a machine of the cluster (a login "
                       "node), check that slurmctld runs ('scontrol ping'), or point SLURM_CONF at its slurm.conf")
+
+def _test_only(script:str, timeout:float):
+    "Raise a one-line `CUError` unless SLURM would accept `script` ('sbatch --test-only')."
     code, out = _slurm(['sbatch', '--test-only'], timeout, script)
     if code != 0:
         why = f'no answer within {timeout:g} s' if code is None else _reason(out)
         raise CUError(f"SLURM refuses the workers' job ({why}): change its shape with --partition ('sinfo' lists "
                       "them), --account, --memory, --walltime or --sbatch, or in ~/.config/dask/jobqueue.yaml")
+
+def check_slurm(script:str, # the batch script a worker job runs
+                timeout:float=30): # seconds to wait for SLURM's controller
+    "Raise a one-line `CUError` unless SLURM's controller answers and would accept `script` ('sbatch --test-only')."
+    _ping(timeout); _test_only(script, timeout)
 
 # %% ../nbs/08c_slurm.ipynb #4cb327b1
 _ENDED = {'BOOT_FAIL', 'CANCELLED', 'COMPLETED', 'DEADLINE', 'FAILED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED',
@@ -106,8 +113,8 @@ def job_states(ids:list, # SLURM job ids
     "{job id: 'STATE reason'} of the jobs among `ids` that SLURM still lists (PENDING, RUNNING, CANCELLED, ...)."
     if not ids: return {}
     code, out = _slurm(['squeue', '-h', '-t', 'all', '-o', '%i %T %r', '-j', ','.join(map(str, ids))], timeout)
-    rows = [l.split(None, 1) for l in out.splitlines() if code == 0 and l.strip()]
-    return {r[0]: r[1] if len(r) > 1 else '' for r in rows if r[0] in set(map(str, ids))}
+    rows, wanted = [l.split(None, 1) for l in out.splitlines() if code == 0 and l.strip()], set(map(str, ids))
+    return {r[0]: r[1] if len(r) > 1 else '' for r in rows if r[0] in wanted}
 
 # %% ../nbs/08c_slurm.ipynb #ace822e0
 def wait_for_a_worker(cluster, # a SLURMCluster whose jobs are asked for
@@ -143,12 +150,12 @@ def slurm_cluster(jobs:SlurmJobs, # the jobs' shape
                   timeout:float=30, # seconds to wait for SLURM's commands
                   name:str|None=None): # the jobs' name in squeue
     "A dask-jobqueue `SLURMCluster` whose jobs SLURM accepted and one of whose workers started; lost jobs are replaced."
-    if _slurm(['scontrol', 'ping'], timeout)[0] != 0: check_slurm('', timeout)  # told before a scheduler starts
+    _ping(timeout)  # told before a scheduler starts
     if log_dir: Path(log_dir).mkdir(parents=True, exist_ok=True)
     kw = cluster_kwargs(jobs, threads, log_dir, name)
     cluster = _cluster(kw)
     try:
-        check_slurm(cluster.job_script(), timeout)
+        _test_only(cluster.job_script(), timeout)
         n = min(jobs.jobs, math.ceil(runs / kw['processes']))
         cluster.adapt(minimum_jobs=n, maximum_jobs=n)  # adaptive: a job that ends early is submitted again
         wait_for_a_worker(cluster, log_dir, timeout)
