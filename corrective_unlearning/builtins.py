@@ -6,4 +6,4 @@
 __all__ = []
 
 # %% ../nbs/13_builtins.ipynb #7b0f83f0
-from . import data, models, paper_models, datasets, manipulations, methods, detection, grids
+from . import data, models, paper_models, datasets, manipulations, methods, detection, durability, grids

@@ -4,8 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #2dfe7663
 from __future__ import annotations
-import argparse, functools, os, re, sys
-from types import SimpleNamespace
+import argparse, os, re, sys
 from .core import *
 from .core import _first_line  # an error message, in one line
 
@@ -13,11 +12,10 @@ from .core import _first_line  # an error message, in one line
 __all__ = ['fail', 'slurm_jobs', 'describe_run', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #e22112ac
-@functools.cache  # which option names which kind is fixed by run_components: read once
 def chosen_kinds():
     "The core options that name a component, and its kind: dataset -> dataset, dataset_method -> manipulation, ..."
-    from corrective_unlearning.experiment import run_components  # which (kind, option) a run's components come from
-    return {name: kind for kind, name in run_components(SimpleNamespace(**{n: n for n in CORE_OPTIONS}))}
+    from corrective_unlearning.experiment import COMPONENT_OPTIONS  # which core option names which kind
+    return {option: kind for kind, option in COMPONENT_OPTIONS}
 
 # %% ../nbs/10_cli.ipynb #f4fefc53
 def _names(text:str): return [w for w in re.findall(r"[\w'-]+", text.lower()) if len(w) > 2]

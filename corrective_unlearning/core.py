@@ -14,14 +14,18 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['ANY', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'ETD_PATTERN', 'CORE_OPTIONS', 'KINDS', 'REGISTRY', 'CUError', 'lookup',
-           'Range', 'integers', 'Option', 'core', 'Config', 'Component', 'register', 'registered', 'get', 'all_options',
-           'registry_scope', 'check_options', 'config_hash', 'Cache', 'remember', 'seed_everything', 'get_device',
-           'atomic_write_bytes', 'atomic_write_json', 'remove_stale_temp_files', 'check_writable_dir', 'load_plugins']
+__all__ = ['ANY', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION', 'ETD_PATTERN', 'CORE_OPTIONS', 'KINDS', 'REGISTRY', 'CUError',
+           'NotApplicable', 'lookup', 'Range', 'integers', 'Option', 'core', 'Config', 'Component', 'register',
+           'registered', 'get', 'all_options', 'registry_scope', 'check_options', 'config_hash', 'Cache', 'remember',
+           'seed_everything', 'get_device', 'atomic_write_bytes', 'atomic_write_json', 'remove_stale_temp_files',
+           'check_writable_dir', 'load_plugins']
 
 # %% ../nbs/00_core.ipynb #ba3b54ff
 class CUError(ValueError):
     "A user-facing error: the message says what was wrong and what to do, in one line."
+
+class NotApplicable(Exception):
+    "A measurement (a durability check) cannot apply to this run; the message says why, in one line."
 
 # %% ../nbs/00_core.ipynb #4c6caf03
 def lookup(registry:dict, # name -> entry
@@ -96,6 +100,7 @@ class Option:
     earlier: object = None   # with `since`: what runs made before it did; at this value it is left out of run ids
     in_every_checkpoint: bool = False # the first schema hashed it, at its default, into every pretrained model's name
     variant: bool = False    # its values are different methods rather than settings to choose among (figures keep them apart)
+    measurement: bool = False # it changes what is measured after unlearning, never the run: left out of run ids
 
     def coerce(self, v):
         "`v` as this option's type where that changes nothing but the spelling (10.0 -> 10 for an int option)."
@@ -125,9 +130,11 @@ def core(default, # the value when unset (None: the dataset's or the method's de
          range:Range=ANY, # the values allowed
          aliases:tuple=(), # other flag spellings
          since:str|None=None, # when it came in, if after runs were published
-         earlier=None): # with `since`: what runs made before it did
+         earlier=None, # with `since`: what runs made before it did
+         measurement:bool=False): # it chooses what is measured, never what is run: left out of run ids
     "A `Config` field with its help and range (and, for an option added later, what earlier runs did)."
-    return field(default=default, metadata=dict(help=help, range=range, aliases=aliases, since=since, earlier=earlier))
+    return field(default=default, metadata=dict(help=help, range=range, aliases=aliases, since=since, earlier=earlier,
+                                                measurement=measurement))
 
 # %% ../nbs/00_core.ipynb #23e35b2d
 @dataclass(init=False)
@@ -143,6 +150,9 @@ class Config:
                                       'with --k -1)')
     detect: str = core('none', 'detector that grows S_f before unlearning: none, confident, spectral or probe (see '
                                '`corrective-unlearning list`)', since='2026-12', earlier='none')
+    checks: str = core('all', 'durability checks after unlearning: all, none, or names joined by commas (see '
+                              '`corrective-unlearning list check`); measurements only, a run id is the same whatever '
+                              'it says', since='2026-12', earlier='none', measurement=True)
     forget_set_size: int|None = core(None, "|S_m|: manipulated training samples (default: the dataset's)", integers(1))
     deletion_size: int|None = core(None, '|S_f|: manipulated samples found by the developer (default: |S_m|/2)',
                                    integers(0))
@@ -185,13 +195,14 @@ def _annotation_type(annotation:str): return int if 'int' in annotation else flo
 
 CORE_OPTIONS = {f.name: Option(f.name, _annotation_type(str(f.type)), f.default, f.metadata['help'],
                                f.metadata['range'], f.metadata['aliases'], since=f.metadata['since'],
-                               earlier=f.metadata['earlier'])
+                               earlier=f.metadata['earlier'], measurement=f.metadata['measurement'])
                 for f in dataclasses.fields(Config) if f.name != 'options'}
 
 # %% ../nbs/00_core.ipynb #c0a1b2c3
-KINDS = ('dataset', 'manipulation', 'model', 'method', 'detector', 'grid')  # what can be registered
+KINDS = ('dataset', 'manipulation', 'model', 'method', 'detector', 'check', 'grid')  # what can be registered
 _WHAT = dict(dataset='dataset', manipulation='manipulation (dataset_method)', model='model',
-             method='unlearning method (unlearn_method)', detector='detector (detect)', grid='grid')
+             method='unlearning method (unlearn_method)', detector='detector (detect)',
+             check='durability check (checks)', grid='grid')
 
 @dataclass(frozen=True)
 class Component:
@@ -326,7 +337,8 @@ def config_hash(d:dict, # JSON-serialisable values
 class Cache:
     ("What runs in one process share: data, pretrained models, reference outputs, importances and detections; "
      "bounded and resettable.")
-    LIMITS = dict(data=4, pretrained=8, references=16, importances=16, detections=16)  # entries kept of each kind
+    LIMITS = dict(data=4, pretrained=8, references=16, importances=16, detections=16, twins=8,
+                  checks=64)  # entries kept of each kind
 
     def __init__(self, limits:dict|None=None): # entries kept per kind, to override LIMITS
         self.limits = self.LIMITS | (limits or {})

@@ -20,18 +20,24 @@ from .training import *
 from .metrics import *
 from .methods import *
 from .detection import *
+from .durability import *
 
 # %% auto #0
 __all__ = ['PAPER_DEFAULTS', 'SCHEMA_VERSION', 'LOCATION_KEYS', 'default_layers', 'resolve', 'later_options', 'identity',
-           'config_dict', 'run_id', 'migrate_row', 'checkpoint_path', 'build_model', 'synchronize', 'made_by',
-           'pretrained_model', 'cpu_name', 'versions', 'pretrained_by', 'reference_metrics', 'run_experiment',
-           'option_text', 'divergence_message', 'unchanged_message', 'format_summary', 'cross_validated_pair']
+           'config_dict', 'measurements', 'run_id', 'migrate_row', 'checkpoint_path', 'build_model', 'synchronize',
+           'made_by', 'pretrained_model', 'cpu_name', 'versions', 'pretrained_by', 'reference_outputs', 'twin_outputs',
+           'run_experiment', 'option_text', 'divergence_message', 'unchanged_message', 'format_summary',
+           'cross_validated_pair']
 
 # %% ../nbs/07_experiment.ipynb #1b5c8e3a
+# (kind, the core option naming the run's component of that kind); `checks` names any number of them
+COMPONENT_OPTIONS = (('dataset', 'dataset'), ('model', 'model'), ('manipulation', 'dataset_method'),
+                     ('method', 'unlearn_method'), ('detector', 'detect'), ('check', 'checks'))
+
 def run_components(cfg:Config): # a configuration with canonical names
     "The (kind, name) of every component the run uses."
-    return [('dataset', cfg.dataset), ('model', cfg.model), ('manipulation', cfg.dataset_method),
-            ('method', cfg.unlearn_method), ('detector', cfg.detect)]
+    return ([(kind, getattr(cfg, option)) for kind, option in COMPONENT_OPTIONS if kind != 'check']
+            + [('check', c) for c in checks_of(cfg.checks)])
 
 def used_options(cfg:Config): # a configuration with canonical names
     "The `Option`s of the components the run uses, by name."
@@ -45,8 +51,12 @@ def default_layers(cfg:Config): # a configuration with canonical component names
     return [('method', get('method', cfg.unlearn_method).defaults), ('dataset', get('dataset', cfg.dataset).defaults),
             ('paper', PAPER_DEFAULTS)]
 
+def _checks_text(spec:str): # `Config.checks` as given
+    "all, none, or the canonical names joined by commas."
+    return spec.strip().lower() if spec.strip().lower() in ('all', 'none') else ','.join(checks_of(spec)) or 'none'
+
 def _canonical(cfg:Config):
-    cfg = replace(cfg, dataset=get('dataset', cfg.dataset).name,
+    cfg = replace(cfg, dataset=get('dataset', cfg.dataset).name, checks=_checks_text(cfg.checks),
                   dataset_method=get('manipulation', cfg.dataset_method).name,
                   unlearn_method=get('method', cfg.unlearn_method).name)
     cfg.detect = fitting_detector(cfg.detect, cfg.dataset_method).name
@@ -72,6 +82,8 @@ def resolve(cfg:Config): # the configuration as given
         raise CUError(f"deletion_size={cfg.deletion_size} is larger than forget_set_size={cfg.forget_set_size}; "
                       "only manipulated samples can be found")
     cfg.options = {name: cfg.options.get(name, o.default) for name, o in used_options(cfg).items()}
+    for kind, name in run_components(cfg):  # what a component's options take from the run (a check's steps)
+        if (derive := get(kind, name).extra.get('derive')): cfg.options |= derive(cfg)
     return check_options(cfg)
 
 # %% ../nbs/07_experiment.ipynb #3509e635
@@ -91,9 +103,15 @@ def config_dict(cfg:Config): # resolved config
     core = {k: v for k, v in asdict(cfg).items() if k != 'options'}
     return core | cfg.options
 
+def measurements():
+    "The options that choose what is measured after unlearning, never what is run: not part of a run's id."
+    return {o.name for o in [*CORE_OPTIONS.values(), *all_options().values()] if o.measurement}
+
 def run_id(cfg:Config): # resolved config
-    "A stable id for the experiment `cfg` describes: its core and component options (paths and device excluded)."
-    return config_hash(identity({k: v for k, v in config_dict(cfg).items() if k not in LOCATION_KEYS}))
+    ("A stable id for the experiment `cfg` describes: its core and component options (paths, device and "
+     "measurements excluded).")
+    skip = {*LOCATION_KEYS, *measurements()}
+    return config_hash(identity({k: v for k, v in config_dict(cfg).items() if k not in skip}))
 
 # %% ../nbs/07_experiment.ipynb #2a6c9f31
 def _missing(v): return v is None or (isinstance(v, float) and np.isnan(v))
@@ -241,17 +259,30 @@ def pretrained_by(cfg:Config): # resolved config
 # which model each trains
 _PHASES = (('pretraining', 'manipulated'), ('clean model', 'clean'), ('unlearning', 'unlearned'))
 
-def reference_metrics(cfg:Config, # resolved config
+def _reference_key(cfg:Config, split:Split): return (config_hash(pretrain_config(cfg)), str(split.data.device))
+
+def reference_outputs(cfg:Config, # resolved config
                       split:Split, # data, manipulation and S_f
                       manipulated, # the manipulated model
                       clean, # the clean model
                       cache:Cache|None=None): # keeps the two models' outputs for the next run
-    "Metrics of the two reference models, from their outputs (computed once per pretraining, given a cache)."
-    key = (config_hash(pretrain_config(cfg)), str(split.data.device))
-    outputs = remember(cache, 'references', key,
-                       lambda: dict(manipulated=model_outputs(manipulated, split.data, split.manip),
-                                    clean=model_outputs(clean, split.data, split.manip)))
-    return {k: metrics_from_outputs(out, split) for k, out in outputs.items()}
+    "The two reference models' `model_outputs` (computed once per pretraining, given a cache)."
+    return remember(cache, 'references', _reference_key(cfg, split),
+                    lambda: dict(manipulated=model_outputs(manipulated, split.data, split.manip),
+                                 clean=model_outputs(clean, split.data, split.manip)))
+
+def twin_outputs(cfg:Config, # resolved config
+                 split:Split, # data, manipulation and S_f
+                 cache:Cache|None=None): # keeps them for the next run
+    ("`model_outputs` of a second clean model, trained as the clean one but from seed + 1 (initialisation and "
+     "batches; the same S_m): the distance check's floor. Computed once per pretraining, given a cache.")
+    def train():
+        twin = replace(cfg, seed=(cfg.seed + 1) % 2**32)
+        model = fit(build_model(twin, split.data), split.data, split.manip, clean_pool(split), iters=cfg.pretrain_iters,
+                    lr=cfg.pretrain_lr, wd=cfg.wd, loss_fn=None if cfg.train_type == 'baseline' else tied_cross_entropy,
+                    batch_size=cfg.batch_size, seed=twin.seed, desc='second clean model')
+        return model_outputs(model, split.data, split.manip, validation=False)
+    return remember(cache, 'twins', _reference_key(cfg, split), train)
 
 # %% ../nbs/07_experiment.ipynb #1b8f3d92
 def detected_samples(cfg:Config, # resolved config
@@ -324,16 +355,25 @@ def _run(cfg, out_dir, cache, start):
     detection = {}
     models, diverged = _train_models(cfg, split, cache, timings, detection)
     t = time.perf_counter()
-    metrics = (evaluate(models['unlearned'], split) | dict(unlearn_seconds=timings['unlearn_seconds']) | detection
-               | dict(unchanged=same_weights(models['unlearned'], models['manipulated']))
+    outputs = dict(unlearned=model_outputs(models['unlearned'], data, manip)) if 'unlearned' in models else {}
+    metrics = (metrics_from_outputs(outputs['unlearned'], split) | dict(unlearn_seconds=timings['unlearn_seconds'])
+               | detection | dict(unchanged=same_weights(models['unlearned'], models['manipulated']))
                if 'unlearned' in models else None)
-    reference = (reference_metrics(cfg, split, models['manipulated'], models['clean'], cache)
+    if 'clean' in models: outputs |= reference_outputs(cfg, split, models['manipulated'], models['clean'], cache)
+    reference = ({k: metrics_from_outputs(outputs[k], split) for k in ('manipulated', 'clean')}
                  if 'clean' in models else None)
-    timings |= dict(eval_seconds=synchronize(device, t), total_seconds=time.perf_counter() - start)
+    timings['eval_seconds'] = synchronize(device, t)
+    t, skipped = time.perf_counter(), {}
+    if 'unlearned' in models and checks_of(cfg.checks):  # a diverged run has no model to check
+        measures, skipped = run_checks(cfg, split, models, outputs, lambda: twin_outputs(cfg, split, cache),
+                                       _reference_key(cfg, split), cache)
+        metrics |= measures['unlearned']
+        for role in reference: reference[role] |= measures[role]
+    timings |= dict(check_seconds=synchronize(device, t), total_seconds=time.perf_counter() - start)
     result = dict(schema_version=SCHEMA_VERSION, run_id=run_id(cfg), diverged=diverged is not None,
                   diverged_step=getattr(diverged, 'step', None),
                   diverged_in=diverged and next(phase for phase, m in _PHASES if m not in models),
-                  config=config_dict(cfg), metrics=metrics, reference=reference, timings=timings,
+                  config=config_dict(cfg), metrics=metrics, reference=reference, checks_skipped=skipped, timings=timings,
                   versions=versions(device), pretrained_by=pretrained_by(cfg),
                   finished=datetime.now(timezone.utc).isoformat(timespec='seconds'))
     atomic_write_json(out / 'result.json', result)
@@ -387,6 +427,17 @@ _LEGEND = dict(manip_acc="accuracy on S_m, every manipulated training sample, ag
                mia_forget="membership inference: an attack's accuracy telling S_f from unseen test images "
                           '(50: indistinguishable)',
                utility_x_healed="retain_acc x manip_acc (REM's Utility x Healed)")
+# the durability checks' rows (see the durability notebook), each legend line shown with its rows
+_CHECK_ROWS = ('relearn_corrected_acc', 'relearn_attack_success_rate', 'relearn_manip_acc', 'reexpose_corrected_acc',
+               'reexpose_attack_success_rate', 'reexpose_manip_acc', 'probe_unfound_manip', 'probe_attack_success_rate',
+               'agreement_with_clean', 'agreement_with_clean_sm', 'kl_to_clean', 'kl_to_clean_sm')
+_CHECK_LEGEND = dict(
+    relearn='relearn_*: the same after fine-tuning on clean data (none of S_m) for {relearn_iters} steps',
+    reexpose="reexpose_*: the same with {reexposed} of S_f's manipulated samples mixed in",
+    probe='probe_*: a linear head fit on the frozen features of S_f and clean samples: the share of S_m not found '
+          'it gives the manipulated label, of triggered test images the target',
+    agreement='agreement_with_clean, kl_to_clean (nats): against the clean model on the test set (_sm: on S_m); in '
+              'the clean column, a second clean model against it')
 
 def format_summary(result:dict): # what run_experiment returned
     "A readable table of the run's metrics next to the manipulated and clean models, with a legend."
@@ -396,16 +447,21 @@ def format_summary(result:dict): # what run_experiment returned
     opts = option_text(c, 'method', c['unlearn_method'])
     variant = c.get('train_type', 'baseline')  # results written before train_type: baseline
     pretraining = '' if variant == 'baseline' else f' ({variant} pretraining)'
-    w = max(map(len, _SUMMARY_METRICS)) + 2
+    m, ref = result['metrics'] or {}, result['reference'] or {}
+    shown = [k for k in _CHECK_ROWS if any(r.get(k) is not None for r in (m, *ref.values()))]
+    w = max(map(len, (*_SUMMARY_METRICS, *shown))) + 2
     lines = [f"{c['unlearn_method']}{' (' + opts + ')' if opts else ''} on {c['dataset']} / {c['model']}{pretraining}, "
              f"{c['dataset_method']}: {c['deletion_size']} of {c['forget_set_size']} manipulated samples found "
              f"(seed {c['seed']})",
              f"{'metric (%)':<{w}}{'unlearned':>10}{'manipulated':>13}{'clean':>8}"]
-    m, ref = result['metrics'] or {}, result['reference'] or {}
-    for k in _SUMMARY_METRICS:
-        row = [fmt(m.get(k)), fmt(ref.get('manipulated', {}).get(k)), fmt(ref.get('clean', {}).get(k))]
+    for k in (*_SUMMARY_METRICS, *shown):
+        f = (lambda v: '     -' if v is None else f'{v:6.3f}') if k.startswith('kl_') else fmt  # nats, not %
+        row = [f(m.get(k)), f(ref.get('manipulated', {}).get(k)), f(ref.get('clean', {}).get(k))]
         lines.append(f"{k:<{w}}{row[0]:>10}{row[1]:>13}{row[2]:>8}")
     lines += [f'{k}: {words}' for k, words in _LEGEND.items() if k in _SUMMARY_METRICS]
+    values = c | dict(reexposed=next((r['reexposed'] for r in (m, *ref.values()) if r.get('reexposed')), '-'))
+    lines += [words.format(**values) for prefix, words in _CHECK_LEGEND.items() if any(k.startswith(prefix) for k in shown)]
+    lines += [f'check {name} skipped: {why}' for name, why in (result.get('checks_skipped') or {}).items()]
     if c.get('detect', 'none') != 'none' and m:
         if m['detected'] == 0: lines.append(f"detection ({c['detect']}): flagged nothing; S_f unlearned as found")
         else:

@@ -14,7 +14,7 @@ from .models import memory_format
 
 # %% auto #0
 __all__ = ['predict_logits', 'predict', 'accuracy', 'mia_forget', 'model_outputs', 'healed_metrics', 'metrics_from_outputs',
-           'evaluate', 'soft_confusion', 'most_confused_pair']
+           'evaluate', 'output_distance', 'distance_metrics', 'soft_confusion', 'most_confused_pair']
 
 # %% ../nbs/05_metrics.ipynb #cf8b690b
 @torch.no_grad()
@@ -135,9 +135,10 @@ VAL_METRICS = dict(clean_test_acc='val_clean_acc', corrected_acc='val_corrected_
 # %% ../nbs/05_metrics.ipynb #e5fd937c
 def model_outputs(model:torch.nn.Module, # the model to evaluate, on data.device
                   data:Data, # the dataset
-                  m:Manipulation): # what was manipulated
+                  m:Manipulation, # what was manipulated
+                  validation:bool=True): # also the validation images (False: test images and S_m only)
     "The model's outputs on what the metrics read: test and validation images (also triggered) and S_m as trained."
-    trig, sm, has_val = m.trigger, m.idx, len(data.y_val) > 0
+    trig, sm, has_val = m.trigger, m.idx, validation and len(data.y_val) > 0
     out = lambda x, trigger=None, where=None: predict_logits(model, data, x, trigger, where=where)
     return dict(test=out(data.x_test), test_triggered=out(data.x_test, trig) if trig else None,
                 # serves manip_acc, deletion_acc and the attack
@@ -181,6 +182,22 @@ def evaluate(model:torch.nn.Module, # the model to evaluate, on data.device
              split:Split): # data, manipulation and S_f
     "The paper's metrics for `model` on `split`: on the test set, on S_m and S_f, and on the validation set."
     return metrics_from_outputs(model_outputs(model, split.data, split.manip), split)
+
+# %% ../nbs/05_metrics.ipynb #2495ca6a
+def output_distance(reference:torch.Tensor, # N x classes outputs of the reference (the clean model)
+                    other:torch.Tensor): # the other model's outputs on the same inputs
+    "(mean KL(reference || other) of the softmax outputs in nats, share of equal predictions), or (None, None) on no rows."
+    if len(reference) == 0: return None, None
+    p, q = reference.float().log_softmax(1), other.float().log_softmax(1)
+    kl = (p.exp() * (p - q)).sum(1).mean().clamp_min(0).item()  # >= 0 up to rounding
+    return kl, (reference.argmax(1) == other.argmax(1)).float().mean().item()
+
+# %% ../nbs/05_metrics.ipynb #d160e4f8
+def distance_metrics(out:dict, # model_outputs of the model
+                     reference:dict): # model_outputs of the clean model (or of a second clean model)
+    "`kl_to_clean` and `agreement_with_clean` on the test set, and on S_m as trained (`_sm`)."
+    test, sm = output_distance(reference['test'], out['test']), output_distance(reference['manipulated'], out['manipulated'])
+    return dict(kl_to_clean=test[0], agreement_with_clean=test[1], kl_to_clean_sm=sm[0], agreement_with_clean_sm=sm[1])
 
 # %% ../nbs/05_metrics.ipynb #49ac97a0
 @torch.no_grad()
