@@ -9,15 +9,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import *
-from .experiment import LOCATION_KEYS, migrate_row
-from .grids import get_grid
+from .experiment import LOCATION_KEYS, measurements, migrate_row
+from .grids import GridSpec, get_grid
 from .records import grid_dir, plan, read_results, upgrade_results
 
 # %% auto #0
-__all__ = ['PROBLEM', 'REGULARITY', 'collect', 'diverged', 'method_label', 'setting_columns', 'select_settings', 'method_color',
-           'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices', 'chosen_settings', 'problems',
-           'summary_table', 'gap_closed', 'task_space', 'plot_task_space', 'detection_table', 'plot_detection',
-           'write_report']
+__all__ = ['PROBLEM', 'REGULARITY', 'RELEARNINGS', 'HOLD_SHARE', 'collect', 'diverged', 'method_label', 'setting_columns',
+           'select_settings', 'method_color', 'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices',
+           'chosen_settings', 'problems', 'summary_table', 'gap_closed', 'durable_gaps', 'holds', 'task_space',
+           'plot_task_space', 'has_durability', 'plot_durability', 'detection_table', 'plot_detection', 'write_report',
+           'chosen_grid']
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def _result_row(result:dict, # a parsed result.json
@@ -31,6 +32,8 @@ def _result_row(result:dict, # a parsed result.json
     row |= result['metrics'] or {}
     for ref, metrics in (result['reference'] or {}).items(): row |= {f'{ref}_{k}': v for k, v in metrics.items()}
     row |= {k: v for k, v in result['timings'].items()}
+    skipped = result.get('checks_skipped') or {}
+    row['checks_skipped'] = '; '.join(f'{k}: {v}' for k, v in skipped.items()) or None
     row |= dict(torch_version=made_by.get('torch'), cpu=made_by.get('cpu'), cpu_isa=made_by.get('cpu_isa'),
                 torch_threads=made_by.get('torch_threads'), device_name=made_by.get('device'))
     trained = (result.get('pretrained_by') or {}).get('manipulated') or {}
@@ -108,8 +111,8 @@ def method_label(method:str, # a method's name
 def setting_columns(df:pd.DataFrame): # collect()'s table
     ("The columns that name a setting: the cell's and every option's (those whose value varies are what tell "
      "settings apart; `variant` and `detect` where the table has them).")
-    return [c for c in _CELL if c in df] + [c for c in [*CORE_OPTIONS, *all_options()]
-                                            if c in df and c not in _CELL and c not in _NOT_SETTINGS]
+    skip = {*_CELL, *_NOT_SETTINGS, *measurements()}  # a measurement's options measure a setting, never name one
+    return [c for c in _CELL if c in df] + [c for c in [*CORE_OPTIONS, *all_options()] if c in df and c not in skip]
 
 # %% ../nbs/09_report.ipynb #d38a0049
 def setting_scores(df:pd.DataFrame, # collect()'s table
@@ -386,15 +389,43 @@ def gap_closed(df:pd.DataFrame, # collect()'s table
 # %% ../nbs/09_report.ipynb #9c2e5d71
 REGULARITY = ('randomlabelswap', 'interclasslabelswap', 'poisoning')  # least to most regular, as REM orders them
 
+RELEARNINGS = dict(relearn='benign relearning', reexpose='re-exposure')  # the checks that fine-tune, by prefix
+HOLD_SHARE = 0.5  # a correction holds when at least this share of the gap it closed survives each relearning
+
+def durable_gaps(g:pd.DataFrame): # gap_closed's rows
+    ("`g` with each relearning's gap closed (`relearn_gap_closed`, `reexpose_gap_closed`): the same share, each model "
+     "measured after the same fine-tuning; NaN where the two references end within 2 points of each other.")
+    for p in RELEARNINGS:
+        col = f'{p}_corrected_acc'
+        if col not in g or f'clean_{col}' not in g: continue
+        span = g[f'clean_{col}'] - g[f'manipulated_{col}']
+        g = g.assign(**{f'{p}_gap_closed': ((g[col] - g[f'manipulated_{col}']) / span).where(span.abs() >= 0.02)})
+    return g
+
+def holds(cells:pd.DataFrame): # rows with gap_closed and the relearnings' gaps closed (means over seeds)
+    ("Whether each row's correction holds: it closed some of the gap, and every relearning measured keeps at least "
+     "`HOLD_SHARE` of it; None where no relearning was measured.")
+    cols = [f'{p}_gap_closed' for p in RELEARNINGS if f'{p}_gap_closed' in cells]
+    def one(r):
+        kept = [r[c] for c in cols if pd.notna(r[c])]
+        if not kept or pd.isna(r.gap_closed): return None
+        return bool(r.gap_closed > 0 and all(k >= HOLD_SHARE * r.gap_closed for k in kept))
+    return [one(r) for _, r in cells.iterrows()] if len(cells) else []
+
 def task_space(df:pd.DataFrame, # collect()'s table
                select:str='val'): # choose settings and methods by validation (val) or test metrics
-    "Per dataset, manipulation and fraction found: the best method under the selection rule and its gap closed."
+    ("Per dataset, manipulation and fraction found: the best method under the selection rule, its gap closed, and "
+     "(with durability checks) its gap closed after each relearning and whether the correction holds.")
     g = gap_closed(df, select)
     g = g.assign(score=selection_score(g, select))
     keys = ['dataset', 'dataset_method', 'forget_set_size', 'deletion_fraction']
+    g = durable_gaps(g)
+    durable = {f'{p}_gap_closed': (f'{p}_gap_closed', 'mean') for p in RELEARNINGS if f'{p}_gap_closed' in g}
     per = (g.groupby(keys + _METHOD)
-            .agg(score=('score', 'mean'), gap_closed=('gap_closed', 'mean'), seeds=('seed', 'nunique')).reset_index())
-    return per.loc[per.groupby(keys).score.idxmax()].reset_index(drop=True)
+            .agg(score=('score', 'mean'), gap_closed=('gap_closed', 'mean'), seeds=('seed', 'nunique'), **durable)
+            .reset_index())
+    best = per.loc[per.groupby(keys).score.idxmax()].reset_index(drop=True)
+    return best.assign(holds=holds(best))
 
 def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
                     select:str='val'): # choose settings and methods by validation (val) or test metrics
@@ -405,20 +436,67 @@ def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
     manips = [m for m in REGULARITY if m in set(best.dataset_method)] + sorted(set(best.dataset_method) - set(REGULARITY))
     fracs = sorted(best.deletion_fraction.unique())
     seeds, width, height = df.seed.nunique(), max(5.0, 0.95 * len(fracs) + 2.4), max(1.9, 0.85 * len(manips))
+    checked = best.holds.notna().any()
     title = _wrap(f"{df.dataset.iloc[0]}: the best method per cell and the share of the gap it closes (test, mean over "
-                  f"{_plural(seeds, 'seed')});\n{SELECTED_BY[select]}, methods compared by the same rule",
-                  width - 0.3, 9)
+                  f"{_plural(seeds, 'seed')});\n{SELECTED_BY[select]}, methods compared by the same rule"
+                  + (f"; hatched: the correction does not hold (relearning keeps less than {HOLD_SHARE:.0%} of it)"
+                     if checked else ''), width - 0.3, 9)
     fig, ax = plt.subplots(figsize=(width, height + 0.8 + 0.9 * _title_height(title)), layout='constrained')
     for _, r in best.iterrows():
         i, j = manips.index(r.dataset_method), fracs.index(r.deletion_fraction)
         ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, color=method_color(r.unlearn_method),
                                                   alpha=0.4, lw=0))
+        if r.holds is not None and not pd.isna(r.holds) and not r.holds:
+            ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch='///', lw=0,
+                                                      edgecolor='black', alpha=0.5))
         label = method_label(r.unlearn_method, r.detect, r.variant).replace(' + ', '\n+ ')  # a detector on a line of its own
         ax.text(j, i, f'{label}\n{r.gap_closed:+.2f}', ha='center', va='center', fontsize=7)
     ax.set(xlim=(-0.5, len(fracs) - 0.5), ylim=(-0.5, len(manips) - 0.5), xlabel='fraction of S_m found',
            ylabel='manipulation\n(more regular: higher)')
     ax.set_xticks(range(len(fracs)), [f'{f:.0%}' for f in fracs]); ax.set_yticks(range(len(manips)), manips)
     fig.suptitle(title, fontsize=9)
+    return fig
+
+# %% ../nbs/09_report.ipynb #40e65e69
+def has_durability(df:pd.DataFrame): # collect()'s table
+    "Whether the runs carry the relearning checks' measures."
+    return any(f'{p}_corrected_acc' in df and df[f'{p}_corrected_acc'].notna().any() for p in RELEARNINGS)
+
+def plot_durability(df:pd.DataFrame, # collect()'s rows for one problem, with the durability checks
+                    select:str='val'): # choose settings by validation (val) or test metrics
+    ("Each method's chosen setting before and after each relearning: corrected accuracy and attack success (no "
+     "trigger: accuracy on S_m), against the reference models fine-tuned the same way.")
+    plt = _pyplot()
+    sel = select_settings(df, select)
+    second = ('attack_success_rate', 'attack success') if (
+        'attack_success_rate' in sel and sel.attack_success_rate.notna().any()) else (
+        'manip_acc', 'accuracy on S_m (healed)')
+    rows = [p for p in RELEARNINGS if f'{p}_corrected_acc' in sel and sel[f'{p}_corrected_acc'].notna().any()]
+    seeds, first = df.seed.nunique(), df.iloc[0]
+    steps = f", {int(first.relearn_iters)} steps" if 'relearn_iters' in df and pd.notna(first.relearn_iters) else ''
+    title = _wrap(_title(df, select, f"solid: after unlearning; dashed: after fine-tuning on clean data{steps} (re-exposure: "
+                                     f"with some of S_f mixed in); mean over {_plural(seeds, 'seed')}"), 10.5)
+    n = sel.groupby(_METHOD).ngroups + 4
+    cols = 1 + (n - 1) // 18
+    fig, axes = plt.subplots(len(rows), 2, figsize=(11, max(2.9 * len(rows) + _title_height(title), 0.19 * -(-n // cols))),
+                             sharex=True, squeeze=False, layout='constrained')
+    curve = lambda g, col: pd.Series({f: mean_ci(v)[0] for f, v in g.groupby('deletion_fraction')[col]})
+    for row, p in zip(axes, rows):
+        for ax, (metric, name) in zip(row, (('corrected_acc', 'corrected accuracy'), second)):
+            for (method, variant, detect), g in sel.groupby(_METHOD):
+                color, label = method_color(method), method_label(method, detect, variant)
+                ax.plot(100 * curve(g, metric), marker='s' if variant else 'o', ms=3, color=color, label=label)
+                ax.plot(100 * curve(g, f'{p}_{metric}'), ls='--', marker='s' if variant else 'o', ms=3, mfc='none',
+                        color=color)
+            for ref, color in (('manipulated', 'gray'), ('clean', 'green')):
+                ax.axhline(100 * df[f'{ref}_{metric}'].mean(), color=color, ls='-', lw=1, label=f'{ref} model')
+                ax.axhline(100 * df[f'{ref}_{p}_{metric}'].mean(), color=color, ls='--', lw=1,
+                           label=f'{ref} model, fine-tuned')
+            ax.set(title=f'{name}: {RELEARNINGS[p]}', ylabel='%', ylim=(-2, 102))
+            ax.grid(alpha=0.3)
+    for ax in axes[-1]: ax.set_xlabel('fraction of S_m found')
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc='outside right upper', fontsize=8, ncols=cols)
+    fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../nbs/09_report.ipynb #7c5e2a40
@@ -463,7 +541,8 @@ def plot_detection(df:pd.DataFrame): # collect()'s rows of one dataset
 def write_report(name:str, # grid name or spec path
                  root='runs', # runs root
                  select:str='val'): # choose settings by validation (val) or test metrics
-    "Write results.csv, every problem's figure and trade-off plot, and each dataset's task space; return the paths."
+    ("Write results.csv, every problem's figure, trade-off plot and (with durability checks) durability figure, and "
+     "each dataset's task space; return the paths.")
     import matplotlib.pyplot as plt
     df = collect(name, root)
     if df.empty: raise CUError(f"grid {name} has no complete runs under {grid_dir(get_grid(name), root)}; "
@@ -478,7 +557,30 @@ def write_report(name:str, # grid name or spec path
     for (dataset, model, manip, size), g in problems(df):
         for kind, plot in (('figure', plot_problem), ('tradeoff', plot_tradeoff)):
             save(plot(g, select), f'{kind}_{dataset}_{manip}_{size}.png')
+        if has_durability(g): save(plot_durability(g, select), f'durability_{dataset}_{manip}_{size}.png')
     for dataset, g in df.groupby('dataset'):
         save(plot_task_space(g, select), f'taskspace_{dataset}.png')
         if len(detection_table(g)): save(plot_detection(g), f'detection_{dataset}.png')
     return paths
+
+# %% ../nbs/09_report.ipynb #aed72879
+def _plain(v): return v.item() if isinstance(v, np.generic) else v  # numpy scalars as JSON writes them
+
+def chosen_grid(name:str, # the new grid's name
+                source:str, # a grid with a published results.csv under root
+                root='runs', # runs root directory
+                select:str='val', # choose settings by validation (val) or test metrics
+                description:str|None=None, # one line for listings
+                **base): # options every run of the new grid sets, e.g. checks='all'
+    "A `GridSpec` of every method's chosen setting in every cell of `source`'s published results, seed by seed."
+    spec = get_grid(source)
+    path = grid_dir(spec, root) / 'results.csv'
+    if not path.exists():
+        raise CUError(f"grid {source} has no published results under {path.parent}; run and report it first")
+    df = _with_keys(read_results(path).copy())  # one block of columns: the table is wide
+    rows = pd.concat([select_settings(df, select), df[df.unlearn_method == 'Naive']])
+    skip = {*LOCATION_KEYS, *measurements()}
+    options = [c for c in [*CORE_OPTIONS, *all_options()] if c in rows and c not in skip]
+    entries = [{k: _plain(v) for k, v in r.items() if not pd.isna(v)} for r in rows[options].to_dict('records')]
+    return GridSpec(name, description or f'every method at the setting {SELECTED_BY[select]} in each cell of {source}',
+                    base, [entries], spec.plugins)
