@@ -338,7 +338,7 @@ class Cache:
     ("What runs in one process share: data, pretrained models, reference outputs, importances and detections; "
      "bounded and resettable.")
     LIMITS = dict(data=4, pretrained=8, references=16, importances=16, detections=16, twins=8,
-                  checks=64)  # entries kept of each kind
+                  checks=256)  # entries kept of each kind
 
     def __init__(self, limits:dict|None=None): # entries kept per kind, to override LIMITS
         self.limits = self.LIMITS | (limits or {})

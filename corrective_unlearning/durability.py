@@ -51,17 +51,19 @@ def checks_of(spec:str): # `Config.checks`: all, none, or names joined by commas
 # %% ../nbs/06b_durability.ipynb #b81a7366
 RELEARN_ITERS = Option('relearn_iters', int, None, 'relearn, reexpose: fine-tuning steps (default: a quarter of '
                        'pretrain_iters)', integers(1, 100_000), measurement=True)
-RELEARN_EXPOSURE = Option('relearn_exposure', int, 10, "reexpose: S_f's manipulated samples mixed into the clean data "
-                          '(fewer when fewer were found)', integers(1, 100_000), measurement=True)
+RELEARN_EXPOSURE = Option('relearn_exposure', int, None, "reexpose: S_f's manipulated samples mixed into the clean data, "
+                          'fewer when fewer were found (default: 10, or |S_m| if smaller)', integers(1, 100_000),
+                          measurement=True)
 
 def _relearn_options(cfg): # the resolved `Config`
     return dict(relearn_iters=cfg.options.get('relearn_iters') or max(1, cfg.pretrain_iters // 4))
 
 def _reexpose_options(cfg): # the resolved `Config`
-    if cfg.options['relearn_exposure'] > cfg.forget_set_size:
-        raise CUError(f"relearn_exposure={cfg.options['relearn_exposure']} is more than the forget_set_size="
-                      f"{cfg.forget_set_size} manipulated samples; choose at most {cfg.forget_set_size}")
-    return _relearn_options(cfg)
+    exposure = cfg.options.get('relearn_exposure')
+    if exposure is not None and exposure > cfg.forget_set_size:
+        raise CUError(f"relearn_exposure={exposure} is more than the forget_set_size={cfg.forget_set_size} "
+                      f"manipulated samples; choose at most {cfg.forget_set_size}")
+    return _relearn_options(cfg) | dict(relearn_exposure=exposure or min(10, cfg.forget_set_size))
 
 def clean_pool(split:Split): # data, manipulation and S_f
     "Indices of the training samples outside S_m: clean data."
@@ -116,13 +118,14 @@ def _features(features:torch.nn.Module, # the model without its last linear laye
               batches): # normalised image batches
     return np.concatenate([features(x).flatten(1).double().cpu().numpy() for x in batches])
 
-def _train_batches(split, idx): # training samples as trained, without augmentation
-    return (manipulated_batch(split.data, split.manip, b, augment=False)[0] for b in idx.split(1024))
+# batches of the run's batch size: what streamed images are read in (see the datasets notebook)
+def _train_batches(split, idx, n): # training samples as trained, without augmentation
+    return (manipulated_batch(split.data, split.manip, b, augment=False)[0] for b in idx.split(n))
 
-def _test_batches(data, trigger=None, where=None): # test images, the trigger stamped on `where` (None: none)
-    keep = torch.ones(len(data.y_test), dtype=torch.bool, device=data.device) if where is None else where
-    for xb in data.x_test[keep].split(1024):
-        x = batch_images(data, xb)
+def _test_batches(data, n, trigger=None, where=None): # test images (`where`: those only), triggered or not
+    idx = torch.arange(len(data.y_test), device=data.device) if where is None else where.nonzero().flatten()
+    for b in idx.split(n):
+        x = batch_images(data, data.x_test[b])
         yield x if trigger is None else trigger(x)
 
 @register_check('probe', [PROBE_RETAINED], uses_found=True)
@@ -143,16 +146,16 @@ def feature_probe(model:torch.nn.Module, # the model to check (left unchanged)
                 .to(pool.device)]
     fit_on = torch.cat([found, kept])
     head = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-    head.fit(_features(features, _train_batches(split, fit_on)), m.y[fit_on].cpu().numpy())
+    head.fit(_features(features, _train_batches(split, fit_on, cfg.batch_size)), m.y[fit_on].cpu().numpy())
     share = lambda pred, want: float((pred == want).mean()) if len(pred) else None
     unfound = (m.mask & ~split.forget).nonzero().flatten()
-    r = dict(probe_unfound_manip=share(head.predict(_features(features, _train_batches(split, unfound))),
+    r = dict(probe_unfound_manip=share(head.predict(_features(features, _train_batches(split, unfound, cfg.batch_size))),
                                        m.y[unfound].cpu().numpy()) if len(unfound) else None,
-             probe_clean_acc=share(head.predict(_features(features, _test_batches(data))), data.y_test.cpu().numpy()),
+             probe_clean_acc=share(head.predict(_features(features, _test_batches(data, cfg.batch_size))), data.y_test.cpu().numpy()),
              probe_attack_success_rate=None)
     if m.trigger is not None and m.target is not None:
         nontarget = data.y_test != m.target
-        pred = head.predict(_features(features, _test_batches(data, m.trigger, nontarget)))
+        pred = head.predict(_features(features, _test_batches(data, cfg.batch_size, m.trigger, nontarget)))
         r['probe_attack_success_rate'] = share(pred, np.full(len(pred), m.target))
     return r
 

@@ -14,11 +14,11 @@ from .grids import GridSpec, get_grid
 from .records import grid_dir, plan, read_results, upgrade_results
 
 # %% auto #0
-__all__ = ['PROBLEM', 'REGULARITY', 'RELEARNINGS', 'HOLD_SHARE', 'collect', 'diverged', 'method_label', 'setting_columns',
-           'select_settings', 'method_color', 'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept', 'edge_choices',
-           'chosen_settings', 'problems', 'summary_table', 'gap_closed', 'durable_gaps', 'holds', 'task_space',
-           'plot_task_space', 'has_durability', 'plot_durability', 'detection_table', 'plot_detection', 'write_report',
-           'chosen_grid']
+__all__ = ['PROBLEM', 'REGULARITY', 'RELEARNINGS', 'HOLD_SHARE', 'DURABLE_SPAN', 'collect', 'diverged', 'method_label',
+           'setting_columns', 'select_settings', 'method_color', 'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept',
+           'edge_choices', 'chosen_settings', 'problems', 'summary_table', 'gap_closed', 'durable_gaps', 'holds',
+           'task_space', 'plot_task_space', 'has_durability', 'plot_durability', 'detection_table', 'plot_detection',
+           'write_report', 'chosen_grid']
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def _result_row(result:dict, # a parsed result.json
@@ -391,15 +391,17 @@ REGULARITY = ('randomlabelswap', 'interclasslabelswap', 'poisoning')  # least to
 
 RELEARNINGS = dict(relearn='benign relearning', reexpose='re-exposure')  # the checks that fine-tune, by prefix
 HOLD_SHARE = 0.5  # a correction holds when at least this share of the gap it closed survives each relearning
+# below this gap between the fine-tuned references (5 points: a few test images on digits) there is nothing to measure
+DURABLE_SPAN = 0.05
 
 def durable_gaps(g:pd.DataFrame): # gap_closed's rows
     ("`g` with each relearning's gap closed (`relearn_gap_closed`, `reexpose_gap_closed`): the same share, each model "
-     "measured after the same fine-tuning; NaN where the two references end within 2 points of each other.")
+     "measured after the same fine-tuning; NaN where the two references end within `DURABLE_SPAN` of each other.")
     for p in RELEARNINGS:
         col = f'{p}_corrected_acc'
         if col not in g or f'clean_{col}' not in g: continue
         span = g[f'clean_{col}'] - g[f'manipulated_{col}']
-        g = g.assign(**{f'{p}_gap_closed': ((g[col] - g[f'manipulated_{col}']) / span).where(span.abs() >= 0.02)})
+        g = g.assign(**{f'{p}_gap_closed': ((g[col] - g[f'manipulated_{col}']) / span).where(span.abs() >= DURABLE_SPAN)})
     return g
 
 def holds(cells:pd.DataFrame): # rows with gap_closed and the relearnings' gaps closed (means over seeds)
@@ -464,38 +466,40 @@ def has_durability(df:pd.DataFrame): # collect()'s table
 
 def plot_durability(df:pd.DataFrame, # collect()'s rows for one problem, with the durability checks
                     select:str='val'): # choose settings by validation (val) or test metrics
-    ("Each method's chosen setting before and after each relearning: corrected accuracy and attack success (no "
-     "trigger: accuracy on S_m), against the reference models fine-tuned the same way.")
+    ("One panel per method at its chosen settings: corrected accuracy and attack success (no trigger: accuracy on "
+     "S_m) after unlearning and after each relearning, against the clean model under the same.")
     plt = _pyplot()
     sel = select_settings(df, select)
-    second = ('attack_success_rate', 'attack success') if (
-        'attack_success_rate' in sel and sel.attack_success_rate.notna().any()) else (
-        'manip_acc', 'accuracy on S_m (healed)')
-    rows = [p for p in RELEARNINGS if f'{p}_corrected_acc' in sel and sel[f'{p}_corrected_acc'].notna().any()]
-    seeds, first = df.seed.nunique(), df.iloc[0]
-    steps = f", {int(first.relearn_iters)} steps" if 'relearn_iters' in df and pd.notna(first.relearn_iters) else ''
-    title = _wrap(_title(df, select, f"solid: after unlearning; dashed: after fine-tuning on clean data{steps} (re-exposure: "
-                                     f"with some of S_f mixed in); mean over {_plural(seeds, 'seed')}"), 10.5)
-    n = sel.groupby(_METHOD).ngroups + 4
-    cols = 1 + (n - 1) // 18
-    fig, axes = plt.subplots(len(rows), 2, figsize=(11, max(2.9 * len(rows) + _title_height(title), 0.19 * -(-n // cols))),
-                             sharex=True, squeeze=False, layout='constrained')
+    trigger = 'attack_success_rate' in sel and sel.attack_success_rate.notna().any()
+    metrics = [('corrected_acc', 'corrected', 'tab:blue'),
+               ('attack_success_rate', 'attack success', 'tab:red') if trigger else ('manip_acc', 'on S_m', 'tab:red')]
+    stages = [('', 'after unlearning', '-')] + [(f'{p}_', RELEARNINGS[p], ls) for p, ls in zip(RELEARNINGS, ('--', ':'))
+                                                if f'{p}_corrected_acc' in sel and sel[f'{p}_corrected_acc'].notna().any()]
+    order = {m: i for i, m in enumerate(registered('method'))}
+    methods = sorted(set(zip(sel.unlearn_method, sel.variant, sel.detect)),
+                     key=lambda mvd: (order.get(mvd[0], len(order)), mvd[0], mvd[1], mvd[2] != 'none', mvd[2]))
+    cols = min(5, len(methods)); rows = -(-len(methods) // cols)
+    seeds, first, width = df.seed.nunique(), df.iloc[0], max(7.0, 2.6 * cols + 0.6)
+    steps = f' ({int(first.relearn_iters)} steps)' if 'relearn_iters' in df and pd.notna(first.relearn_iters) else ''
+    title = _wrap(_title(df, select, f"each method after unlearning (solid), after fine-tuning on clean data{steps} "
+                                     f"(dashed) and with some of S_f mixed in (re-exposure, dotted); thin lines: the "
+                                     f"clean model under the same; mean over {_plural(seeds, 'seed')}"), width - 0.3)
+    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.3 * rows + 1.3 + _title_height(title)), sharex=True,
+                             sharey=True, squeeze=False, layout='constrained')
+    for ax in axes.flat[len(methods):]: ax.set_visible(False)
     curve = lambda g, col: pd.Series({f: mean_ci(v)[0] for f, v in g.groupby('deletion_fraction')[col]})
-    for row, p in zip(axes, rows):
-        for ax, (metric, name) in zip(row, (('corrected_acc', 'corrected accuracy'), second)):
-            for (method, variant, detect), g in sel.groupby(_METHOD):
-                color, label = method_color(method), method_label(method, detect, variant)
-                ax.plot(100 * curve(g, metric), marker='s' if variant else 'o', ms=3, color=color, label=label)
-                ax.plot(100 * curve(g, f'{p}_{metric}'), ls='--', marker='s' if variant else 'o', ms=3, mfc='none',
-                        color=color)
-            for ref, color in (('manipulated', 'gray'), ('clean', 'green')):
-                ax.axhline(100 * df[f'{ref}_{metric}'].mean(), color=color, ls='-', lw=1, label=f'{ref} model')
-                ax.axhline(100 * df[f'{ref}_{p}_{metric}'].mean(), color=color, ls='--', lw=1,
-                           label=f'{ref} model, fine-tuned')
-            ax.set(title=f'{name}: {RELEARNINGS[p]}', ylabel='%', ylim=(-2, 102))
-            ax.grid(alpha=0.3)
+    for ax, key in zip(axes.flat, methods):
+        g = sel[(sel[_METHOD] == key).all(axis=1)]
+        for metric, name, color in metrics:
+            for prefix, stage, ls in stages:
+                ax.plot(100 * curve(g, prefix + metric), color=color, ls=ls, marker='o', ms=2.5, label=f'{name}, {stage}')
+                ax.axhline(100 * df[f'clean_{prefix}{metric}'].mean(), color=color, ls=ls, lw=0.8, alpha=0.45,
+                           label=f'clean model: {name}, {stage}')
+        ax.set_title(_wrap(method_label(key[0], key[2], key[1]), (width - 0.6) / cols, 9), fontsize=9)
+        ax.set(ylim=(-2, 102)); ax.grid(alpha=0.3)
     for ax in axes[-1]: ax.set_xlabel('fraction of S_m found')
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc='outside right upper', fontsize=8, ncols=cols)
+    for ax in axes[:, 0]: ax.set_ylabel('%')
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc='outside lower center', fontsize=8, ncols=2 * len(stages))
     fig.suptitle(title, fontsize=10)
     return fig
 
@@ -572,13 +576,16 @@ def chosen_grid(name:str, # the new grid's name
                 select:str='val', # choose settings by validation (val) or test metrics
                 description:str|None=None, # one line for listings
                 **base): # options every run of the new grid sets, e.g. checks='all'
-    "A `GridSpec` of every method's chosen setting in every cell of `source`'s published results, seed by seed."
+    ("A `GridSpec` of every method's chosen setting in every cell of `source`'s published results, seed by seed, "
+     "the runs of a cell one after another.")
     spec = get_grid(source)
     path = grid_dir(spec, root) / 'results.csv'
     if not path.exists():
         raise CUError(f"grid {source} has no published results under {path.parent}; run and report it first")
     df = _with_keys(read_results(path).copy())  # one block of columns: the table is wide
     rows = pd.concat([select_settings(df, select), df[df.unlearn_method == 'Naive']])
+    # a cell's runs one after another: the references' measures on one S_f serve them all from a kernel's cache
+    rows = rows.sort_values([*PROBLEM, 'seed', 'deletion_fraction', *_METHOD], kind='stable')
     skip = {*LOCATION_KEYS, *measurements()}
     options = [c for c in [*CORE_OPTIONS, *all_options()] if c in rows and c not in skip]
     entries = [{k: _plain(v) for k, v in r.items() if not pd.isna(v)} for r in rows[options].to_dict('records')]

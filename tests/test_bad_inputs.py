@@ -58,6 +58,12 @@ OUT_OF_RANGE = {
     'exp_name empty': ('--exp_name=', 'exp_name= is not allowed'),
     'threads zero': ('--threads=0', 'threads=0 is not allowed; threads must be an integer, 1 or more'),
     'random swap of one sample': ('--dataset_method=labelrandom --forget_set_size=1', 'forget_set_size=1 is too small for random label swaps'),
+    'relearning steps negative': ('--relearn_iters=-5', 'relearn_iters=-5 is not allowed; relearn_iters must be an integer from 1 to 100000'),
+    'relearning steps absurd': ('--relearn_iters=10000000', 'relearn_iters=10000000 is not allowed'),
+    'exposure zero': ('--relearn_exposure=0', 'relearn_exposure=0 is not allowed; relearn_exposure must be an integer from 1 to 100000'),
+    'exposure beyond S_m': ('--relearn_exposure=500', 'relearn_exposure=500 is more than the forget_set_size=100 manipulated samples; choose at most 100'),
+    'probe without samples': ('--probe_retained=0', 'probe_retained=0 is not allowed'),
+    'unknown check': ('--checks=relearn,probes', "unknown durability check (checks) 'probes' (did you mean probe?); choose one of: distance, probe, reexpose, relearn"),
 }
 
 def run_main(*argv):
@@ -176,3 +182,15 @@ def test_scheduler_that_does_not_answer(tmp_path):
     assert time.perf_counter() - start < 60
     assert_refused(*run_main('grid', 'demo', f'--root={tmp_path}', '--scheduler=not an address', '--scheduler-timeout=2'),
                    'no Dask scheduler answered at not an address')
+
+def test_a_check_that_cannot_apply_says_so_and_fills_nothing(cli, tmp_path):
+    "Nothing found: re-exposure and the probe have nothing to work with; the run says so in one line each, no made-up number."
+    import json
+    code, out, err = cli('run', f'--save_dir={tmp_path}', '--pretrain_iters=5', '--deletion_size=0', '--unlearn_method=Naive',
+                         '--checks=reexpose,probe,distance')
+    assert code == 0, err
+    assert 'check reexpose skipped: S_f is empty: there is nothing to re-expose' in out.splitlines(), out
+    assert 'check probe skipped: S_f is empty: there is no found sample to fit a head on' in out.splitlines(), out
+    result = json.loads(next(tmp_path.glob('unlearn/*/result.json')).read_text())
+    assert not any(k.startswith(('reexpose_', 'probe_')) for r in (result['metrics'], *result['reference'].values()) for k in r)
+    assert result['metrics']['agreement_with_clean'] is not None  # the check that applies ran
