@@ -76,7 +76,7 @@ def upgrade_results(df, # a results table of any schema: result.json rows, or a 
         if f'{p}manip_acc' not in df: continue
         derived = dict(healed=df[f'{p}manip_acc'], utility_x_healed=df[f'{p}manip_acc'] * df[f'{p}retain_acc'])
         df = df.assign(**{p + k: df[p + k].fillna(v) if p + k in df else v for k, v in derived.items()})
-    return df
+    return df.copy()  # one block per dtype: the columns added one by one above would leave the table fragmented
 
 # %% ../nbs/08a_records.ipynb #eb3bcc87
 def read_results(path): # a results.csv of any schema

@@ -14,11 +14,11 @@ from .grids import GridSpec, get_grid
 from .records import grid_dir, plan, read_results, upgrade_results
 
 # %% auto #0
-__all__ = ['PROBLEM', 'REGULARITY', 'RELEARNINGS', 'HOLD_SHARE', 'DURABLE_SPAN', 'collect', 'diverged', 'method_label',
-           'setting_columns', 'select_settings', 'method_color', 'mean_ci', 'plot_problem', 'plot_tradeoff', 'swept',
-           'edge_choices', 'chosen_settings', 'problems', 'summary_table', 'gap_closed', 'durable_gaps', 'holds',
-           'task_space', 'plot_task_space', 'has_durability', 'plot_durability', 'detection_table', 'plot_detection',
-           'write_report', 'chosen_grid']
+__all__ = ['PROBLEM', 'REGULARITY', 'RELEARNINGS', 'HOLD_SHARE', 'CORRECTED', 'DURABLE_SPAN', 'collect', 'diverged',
+           'method_label', 'setting_columns', 'select_settings', 'method_color', 'mean_ci', 'plot_problem',
+           'plot_tradeoff', 'swept', 'edge_choices', 'chosen_settings', 'problems', 'summary_table', 'gap_closed',
+           'durable_gaps', 'holds', 'task_space', 'plot_task_space', 'has_durability', 'plot_durability',
+           'detection_table', 'plot_detection', 'write_report', 'chosen_grid']
 
 # %% ../nbs/09_report.ipynb #b9ea5bbf
 def _result_row(result:dict, # a parsed result.json
@@ -94,6 +94,7 @@ _NOT_SETTINGS = ('seed', 'deletion_size', *LOCATION_KEYS)  # averaged over; foll
 def _with_keys(df:pd.DataFrame): # a results table
     ("`df` with `detect` (tables without one, made by hand or before detection, detected nothing) and `variant`: the "
      "values of the variant options that differ from their defaults, '' for none.")
+    df = df.copy()  # consolidated: a table read or joined column by column warns on every column added
     if 'detect' not in df: df = df.assign(detect='none')
     parts = [df[o.name].where(df[o.name].notna() & (df[o.name] != o.default), '').astype(str)
              for o in all_options().values() if o.variant and o.name in df]
@@ -391,6 +392,7 @@ REGULARITY = ('randomlabelswap', 'interclasslabelswap', 'poisoning')  # least to
 
 RELEARNINGS = dict(relearn='benign relearning', reexpose='re-exposure')  # the checks that fine-tune, by prefix
 HOLD_SHARE = 0.5  # a correction holds when at least this share of the gap it closed survives each relearning
+CORRECTED = 0.25  # a method that closed less of the gap than this has no correction to hold
 # below this gap between the fine-tuned references (5 points: a few test images on digits) there is nothing to measure
 DURABLE_SPAN = 0.05
 
@@ -405,13 +407,13 @@ def durable_gaps(g:pd.DataFrame): # gap_closed's rows
     return g
 
 def holds(cells:pd.DataFrame): # rows with gap_closed and the relearnings' gaps closed (means over seeds)
-    ("Whether each row's correction holds: it closed some of the gap, and every relearning measured keeps at least "
-     "`HOLD_SHARE` of it; None where no relearning was measured.")
+    ("Whether each row's correction holds: every relearning measured keeps at least `HOLD_SHARE` of the gap it "
+     "closed; None where no relearning was measured or it closed less than `CORRECTED` of the gap.")
     cols = [f'{p}_gap_closed' for p in RELEARNINGS if f'{p}_gap_closed' in cells]
     def one(r):
         kept = [r[c] for c in cols if pd.notna(r[c])]
-        if not kept or pd.isna(r.gap_closed): return None
-        return bool(r.gap_closed > 0 and all(k >= HOLD_SHARE * r.gap_closed for k in kept))
+        if not kept or pd.isna(r.gap_closed) or r.gap_closed < CORRECTED: return None
+        return bool(all(k >= HOLD_SHARE * r.gap_closed for k in kept))
     return [one(r) for _, r in cells.iterrows()] if len(cells) else []
 
 def task_space(df:pd.DataFrame, # collect()'s table
@@ -499,7 +501,8 @@ def plot_durability(df:pd.DataFrame, # collect()'s rows for one problem, with th
         ax.set(ylim=(-2, 102)); ax.grid(alpha=0.3)
     for ax in axes[-1]: ax.set_xlabel('fraction of S_m found')
     for ax in axes[:, 0]: ax.set_ylabel('%')
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc='outside lower center', fontsize=8, ncols=2 * len(stages))
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc='outside lower center', fontsize=8,
+               ncols=max(1, min(len(stages), int(width // 3.2))))  # a column of labels takes about 3 inches
     fig.suptitle(title, fontsize=10)
     return fig
 

@@ -20,7 +20,7 @@ def test_report_notebook_runs_on_the_published_demo_grid(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     out = outputs(tmp_path / 'report.ipynb')
     text = ''.join(''.join(o.get('text', '')) for o in out)
-    assert '112 complete runs' in text and 'settings chosen on validation data' in text, text[:2000]
+    assert '186 complete runs' in text and 'settings chosen on validation data' in text, text[:2000]
     assert sum('image/png' in o.get('data', {}) for o in out) == 2  # one figure per manipulation
 
 def test_report_notebook_refuses_a_bad_choice_in_one_line(tmp_path):
