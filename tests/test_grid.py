@@ -7,7 +7,8 @@ import pytest
 from conftest import CLI, run_cli
 
 def write_spec(path, name, axes, plugins=(), **base):
-    base = dict(dataset='digits', pretrain_iters=40, unlearn_iters=10, forget_set_size=40) | base
+    "A JSON grid of tiny digits runs; the durability checks only where a test asks for them (they are measured apart)."
+    base = dict(dataset='digits', pretrain_iters=40, unlearn_iters=10, forget_set_size=40, checks='none') | base
     path.write_text(json.dumps(dict(name=name, description='test grid', base=base, axes=axes, plugins=list(plugins))))
     return str(path)
 
@@ -16,7 +17,8 @@ def results(root, name):
 
 def test_grid_runs_resumes_and_reports(tmp_path):
     spec = write_spec(tmp_path / 'g.json', 'tiny', [[{'dataset_method': 'poisoning'}, {'dataset_method': 'labeltargeted'}],
-                      [{'deletion_fraction': 0.5}, {'deletion_fraction': 1.0}], [{'unlearn_method': 'CF'}, {'unlearn_method': 'SSD'}]])
+                      [{'deletion_fraction': 0.5}, {'deletion_fraction': 1.0}], [{'unlearn_method': 'CF'}, {'unlearn_method': 'SSD'}]],
+                      checks='all')
     code, out, err = run_cli('grid', spec, '--workers=2', f'--root={tmp_path}')
     assert code == 0, err
     assert 'grid tiny: 8 runs, 0 already done, 8 completed, 0 failed' in out
@@ -34,8 +36,10 @@ def test_grid_runs_resumes_and_reports(tmp_path):
     df = pd.read_csv(tmp_path / 'tiny' / 'results.csv')
     assert len(df) == 8 and df.run_id.is_unique
     for col in ('dataset_method', 'unlearn_method', 'deletion_fraction', 'seed', 'corrected_acc', 'retain_acc',
-                'attack_success_rate', 'manipulated_corrected_acc', 'clean_retain_acc', 'unlearn_seconds', 'overhead_seconds'):
+                'attack_success_rate', 'manipulated_corrected_acc', 'clean_retain_acc', 'unlearn_seconds', 'overhead_seconds',
+                'relearn_corrected_acc', 'clean_reexpose_attack_success_rate', 'probe_unfound_manip', 'kl_to_clean'):
         assert col in df.columns, col
+    assert df.relearn_corrected_acc.notna().all() and df.clean_kl_to_clean.gt(0).all()  # the checks ran in the kernels
     pngs = sorted((tmp_path / 'tiny').glob('figure_*.png'))
     assert [p.name for p in pngs] == ['figure_digits_interclasslabelswap_40.png', 'figure_digits_poisoning_40.png']
     assert all(p.stat().st_size > 10_000 for p in pngs)
