@@ -200,6 +200,17 @@ def made_by(device:torch.device): # where the model was trained
                 torch=torch.__version__, device=name)
 
 # %% ../nbs/07_experiment.ipynb #2f8a6d13
+def _pretrain_fit(model, # a freshly built model
+                  cfg:Config, # resolved config: the pretraining options and the seed
+                  data:Data, # the dataset
+                  manip:Manipulation, # labels and triggers as trained
+                  idx:torch.Tensor, # training samples to train on
+                  desc:str): # progress label
+    "`model` trained as the run's pretraining trains, on samples `idx`."
+    return fit(model, data, manip, idx, iters=cfg.pretrain_iters, lr=cfg.pretrain_lr, wd=cfg.wd,
+               loss_fn=None if cfg.train_type == 'baseline' else tied_cross_entropy,
+               batch_size=cfg.batch_size, seed=cfg.seed, desc=desc)
+
 def pretrained_model(cfg:Config, # resolved config
                      data:Data, # the dataset
                      manip:Manipulation, # the manipulated training set
@@ -221,9 +232,7 @@ def pretrained_model(cfg:Config, # resolved config
             return model.eval(), 0.0, True
         idx = (~manip.mask if clean else torch.ones_like(manip.mask)).nonzero().flatten()
         t = time.perf_counter()
-        fit(model, data, manip, idx, iters=cfg.pretrain_iters, lr=cfg.pretrain_lr, wd=cfg.wd,
-            loss_fn=None if cfg.train_type == 'baseline' else tied_cross_entropy,
-            batch_size=cfg.batch_size, seed=cfg.seed, desc='clean model' if clean else 'pretrain')
+        _pretrain_fit(model, cfg, data, manip, idx, 'clean model' if clean else 'pretrain')
         seconds = synchronize(data.device, t)
         save_checkpoint(path, dict(model=model.state_dict(), config=pretrain_config(cfg, clean)))
         atomic_write_json(_made_by_path(path), made_by(data.device))
@@ -278,9 +287,8 @@ def twin_outputs(cfg:Config, # resolved config
      "batches; the same S_m): the distance check's floor. Computed once per pretraining, given a cache.")
     def train():
         twin = replace(cfg, seed=(cfg.seed + 1) % 2**32)
-        model = fit(build_model(twin, split.data), split.data, split.manip, clean_pool(split), iters=cfg.pretrain_iters,
-                    lr=cfg.pretrain_lr, wd=cfg.wd, loss_fn=None if cfg.train_type == 'baseline' else tied_cross_entropy,
-                    batch_size=cfg.batch_size, seed=twin.seed, desc='second clean model')
+        model = _pretrain_fit(build_model(twin, split.data), twin, split.data, split.manip, clean_pool(split),
+                              'second clean model')
         return model_outputs(model, split.data, split.manip, validation=False)
     return remember(cache, 'twins', _reference_key(cfg, split), train)
 
@@ -293,9 +301,8 @@ def detected_samples(cfg:Config, # resolved config
     if cfg.detect == 'none': return torch.zeros_like(split.forget)  # every run passes here: nothing to build or hash
     data = split.data
     def train(idx, seed):
-        model = build_model(replace(cfg, seed=seed, train_type='baseline'), data)
-        return fit(model, data, split.manip, idx, iters=cfg.pretrain_iters, lr=cfg.pretrain_lr, wd=cfg.wd,
-                   batch_size=cfg.batch_size, seed=seed, desc='detection fold')
+        fold = replace(cfg, seed=seed, train_type='baseline')
+        return _pretrain_fit(build_model(fold, data), fold, data, split.manip, idx, 'detection fold')
     options = tuple((o.name, cfg.options[o.name]) for o in get('detector', cfg.detect).options)
     key = (config_hash(pretrain_config(cfg)), hashlib.sha256(split.forget.cpu().numpy().tobytes()).hexdigest(),
            cfg.detect, options, str(data.device))

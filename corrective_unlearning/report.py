@@ -109,6 +109,12 @@ def method_label(method:str, # a method's name
     name = f'{method} ({variant})' if variant else method
     return name if nothing else f'{name} + {detect}'
 
+def _method_keys(df:pd.DataFrame): # a table with unlearn_method, variant and detect
+    "Its (method, variant, detector) keys in the registry's order of methods, each method alone before its detectors."
+    order = {m: i for i, m in enumerate(registered('method'))}
+    return sorted(set(zip(df.unlearn_method, df.variant, df.detect)),
+                  key=lambda mvd: (order.get(mvd[0], len(order)), mvd[0], mvd[1], mvd[2] != 'none', mvd[2]))
+
 def setting_columns(df:pd.DataFrame): # collect()'s table
     ("The columns that name a setting: the cell's and every option's (those whose value varies are what tell "
      "settings apart; `variant` and `detect` where the table has them).")
@@ -238,9 +244,7 @@ def plot_tradeoff(df:pd.DataFrame, # collect()'s rows for one problem
     means = ok.groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean().reset_index()
     chosen = (select_settings(df, select).groupby(setting, dropna=False)[['corrected_acc', 'retain_acc']].mean()
               .reset_index())
-    order = {m: i for i, m in enumerate(registered('method'))}
-    methods = sorted(set(zip(means.unlearn_method, means.variant, means.detect)),
-                     key=lambda mvd: (order.get(mvd[0], len(order)), mvd[0], mvd[1], mvd[2] != 'none', mvd[2]))
+    methods = _method_keys(means)
     cols = min(5, len(methods)); rows = -(-len(methods) // cols)
     seeds, width = df.seed.nunique(), max(6.0, 2.6 * cols + 1.2)
     title = _wrap(_title(df, select, f"every setting tried: test metrics, mean over "
@@ -462,9 +466,13 @@ def plot_task_space(df:pd.DataFrame, # collect()'s rows of one dataset
     return fig
 
 # %% ../nbs/09_report.ipynb #40e65e69
+def _relearnings(df:pd.DataFrame): # a results table
+    "The relearning checks (prefixes of RELEARNINGS) whose measures the runs carry."
+    return [p for p in RELEARNINGS if f'{p}_corrected_acc' in df and df[f'{p}_corrected_acc'].notna().any()]
+
 def has_durability(df:pd.DataFrame): # collect()'s table
     "Whether the runs carry the relearning checks' measures."
-    return any(f'{p}_corrected_acc' in df and df[f'{p}_corrected_acc'].notna().any() for p in RELEARNINGS)
+    return bool(_relearnings(df))
 
 def plot_durability(df:pd.DataFrame, # collect()'s rows for one problem, with the durability checks
                     select:str='val'): # choose settings by validation (val) or test metrics
@@ -475,11 +483,9 @@ def plot_durability(df:pd.DataFrame, # collect()'s rows for one problem, with th
     trigger = 'attack_success_rate' in sel and sel.attack_success_rate.notna().any()
     metrics = [('corrected_acc', 'corrected', 'tab:blue'),
                ('attack_success_rate', 'attack success', 'tab:red') if trigger else ('manip_acc', 'on S_m', 'tab:red')]
-    stages = [('', 'after unlearning', '-')] + [(f'{p}_', RELEARNINGS[p], ls) for p, ls in zip(RELEARNINGS, ('--', ':'))
-                                                if f'{p}_corrected_acc' in sel and sel[f'{p}_corrected_acc'].notna().any()]
-    order = {m: i for i, m in enumerate(registered('method'))}
-    methods = sorted(set(zip(sel.unlearn_method, sel.variant, sel.detect)),
-                     key=lambda mvd: (order.get(mvd[0], len(order)), mvd[0], mvd[1], mvd[2] != 'none', mvd[2]))
+    style = dict(zip(RELEARNINGS, ('--', ':')))
+    stages = [('', 'after unlearning', '-')] + [(f'{p}_', RELEARNINGS[p], style[p]) for p in _relearnings(sel)]
+    methods = _method_keys(sel)
     cols = min(5, len(methods)); rows = -(-len(methods) // cols)
     seeds, first, width = df.seed.nunique(), df.iloc[0], max(7.0, 2.6 * cols + 0.6)
     steps = f' ({int(first.relearn_iters)} steps)' if 'relearn_iters' in df and pd.notna(first.relearn_iters) else ''
@@ -585,7 +591,7 @@ def chosen_grid(name:str, # the new grid's name
     path = grid_dir(spec, root) / 'results.csv'
     if not path.exists():
         raise CUError(f"grid {source} has no published results under {path.parent}; run and report it first")
-    df = _with_keys(read_results(path).copy())  # one block of columns: the table is wide
+    df = _with_keys(read_results(path))
     rows = pd.concat([select_settings(df, select), df[df.unlearn_method == 'Naive']])
     # a cell's runs one after another: the references' measures on one S_f serve them all from a kernel's cache
     rows = rows.sort_values([*PROBLEM, 'seed', 'deletion_fraction', *_METHOD], kind='stable')
